@@ -1,0 +1,33 @@
+'use strict'
+// The calling convention of every store method: an optional node-style callback, and always a
+// Promise. With a callback the outcome goes to the callback only (the Promise resolves, never
+// rejects) and the callback runs exactly once, even if it throws.
+
+function settle(callback, onCallbackThrow, run) {
+  return new Promise((resolve, reject) => {
+    let finished = false
+    const done = (err, value) => {
+      if (finished) return
+      finished = true
+      if (typeof callback !== 'function') {
+        if (err) reject(err)
+        else resolve(value)
+        return
+      }
+      resolve(err ? undefined : value)
+      try {
+        if (err) callback(err)
+        else callback(null, value)
+      } catch (thrown) {
+        onCallbackThrow(thrown)
+      }
+    }
+    try {
+      run(done)
+    } catch (err) {
+      done(err)
+    }
+  })
+}
+
+module.exports = { settle }

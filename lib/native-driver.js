@@ -1,0 +1,188 @@
+'use strict'
+// The native client: one Redis connection in Rust, driven from here. Every operation of a tick
+// goes to Rust in one `submit` call and every result comes back in batches through one
+// callback, so the JS/Rust boundary is crossed about twice per tick, not per operation.
+//
+// This is the driver interface the store talks to (a foreign-client driver offers the same):
+//   get(prefix, sid, done)            done(err, raw | null, corruptError?)
+//   set(prefix, sid, value, ttl, done) ttl: seconds, 0 delete, -1 no expiry
+//   expire(prefix, sid, ttl, done)    done(err, 0 | 1)
+//   destroy(prefix, sids, done)       done(err, count)
+//   ids / all / clear(prefix, scanCount, done)
+// plus the client surface of SPEC.md section 5 (quit, end, unref, address, connected, events).
+
+const { EventEmitter } = require('node:events')
+const binding = require('../binding')
+
+const { OpKind, BulkKind, Delivered } = binding
+const STRIDE = 6
+
+class NativeDriver extends EventEmitter {
+  constructor(options = {}) {
+    super()
+    this._native = new binding.NativeClient(options, (batch) => this._deliver(batch))
+    this._pending = new Map()
+    this._nextId = 1
+    this._queue = []
+    this._flushScheduled = false
+    this._flush = () => this._sendQueued()
+    this._closing = false
+    this._closed = false
+    this._onDrained = []
+    this.connected = false
+  }
+
+  get address() {
+    return this._native.address
+  }
+
+  get(prefix, sid, done) {
+    this._op(OpKind.Get, prefix, sid, undefined, -1, done)
+  }
+
+  set(prefix, sid, value, ttl, done) {
+    this._op(OpKind.Set, prefix, sid, value, ttl, done)
+  }
+
+  expire(prefix, sid, ttl, done) {
+    this._op(OpKind.Touch, prefix, sid, undefined, ttl, done)
+  }
+
+  destroy(prefix, sids, done) {
+    this._op(OpKind.Destroy, prefix, sids, undefined, -1, done)
+  }
+
+  ids(prefix, scanCount, done) {
+    this._bulk(BulkKind.Ids, prefix, scanCount, done)
+  }
+
+  all(prefix, scanCount, done) {
+    this._bulk(BulkKind.All, prefix, scanCount, done)
+  }
+
+  clear(prefix, scanCount, done) {
+    this._bulk(BulkKind.Clear, prefix, scanCount, done)
+  }
+
+  _track(done) {
+    if (this._closing) {
+      process.nextTick(done, this._closedError())
+      return 0
+    }
+    const id = this._nextId
+    this._nextId = id >= 0x7fffffff ? 1 : id + 1
+    if (this._pending.size === 0) this._native.keepAlive(true)
+    this._pending.set(id, done)
+    return id
+  }
+
+  _op(kind, prefix, sid, value, ttl, done) {
+    const id = this._track(done)
+    if (id === 0) return
+    this._queue.push(id, kind, prefix, sid, value, ttl)
+    if (!this._flushScheduled) {
+      this._flushScheduled = true
+      process.nextTick(this._flush)
+    }
+  }
+
+  _sendQueued() {
+    this._flushScheduled = false
+    const ops = this._queue
+    this._queue = []
+    try {
+      this._native.submit(ops)
+    } catch (err) {
+      for (let i = 0; i < ops.length; i += STRIDE) this._settle(ops[i], err, undefined)
+    }
+  }
+
+  _bulk(kind, prefix, scanCount, done) {
+    const id = this._track(done)
+    if (id === 0) return
+    try {
+      this._native.bulk(id, kind, prefix, scanCount)
+    } catch (err) {
+      this._settle(id, err, undefined)
+    }
+  }
+
+  _deliver(batch) {
+    for (let i = 0; i < batch.length; i += 3) {
+      const id = batch[i]
+      const status = batch[i + 1]
+      const payload = batch[i + 2]
+      if (id === 0) this._event(status, payload)
+      else if (status === Delivered.Ok) this._settle(id, null, payload)
+      else if (status === Delivered.Corrupt) this._settle(id, null, null, payload)
+      else this._settle(id, payload, undefined)
+    }
+    if (this._pending.size === 0) this._drained()
+  }
+
+  _settle(id, err, value, corrupt) {
+    const done = this._pending.get(id)
+    if (done === undefined) return
+    this._pending.delete(id)
+    // `done` belongs to the store, which guards the user's callback itself.
+    done(err, value, corrupt)
+  }
+
+  _event(kind, err) {
+    if (this._closed) return
+    if (kind === Delivered.Connect) {
+      this.connected = true
+      this.emit('connect')
+      this.emit('ready')
+    } else if (kind === Delivered.Disconnect) {
+      this.connected = false
+      this.emit('disconnect', err)
+    }
+  }
+
+  _drained() {
+    if (this._closed) return
+    this._native.keepAlive(false)
+    if (this._closing) this._finishClose()
+  }
+
+  _closedError() {
+    return binding.closedError()
+  }
+
+  /** Finishes the operations in flight, then closes the connection. */
+  quit(callback) {
+    const done = new Promise((resolve) => {
+      if (this._closed) return resolve('OK')
+      this._onDrained.push(resolve)
+      if (!this._closing) {
+        this._closing = true
+        if (this._pending.size === 0) this._finishClose()
+      }
+    })
+    if (typeof callback === 'function') done.then((res) => callback(null, res))
+    return done
+  }
+
+  /** Closes at once; operations still in flight may fail. */
+  end() {
+    this._closing = true
+    this._finishClose()
+  }
+
+  /** Accepted for node_redis compatibility: the client never keeps the process alive by itself. */
+  unref() {}
+
+  _finishClose() {
+    if (this._closed) return
+    this._closed = true
+    this.connected = false
+    this._native.keepAlive(false)
+    this._native.close()
+    for (const id of [...this._pending.keys()]) this._settle(id, this._closedError(), undefined)
+    this.emit('end')
+    for (const resolve of this._onDrained.splice(0)) resolve('OK')
+  }
+}
+
+module.exports = { NativeDriver }

@@ -1,0 +1,192 @@
+'use strict'
+// The session store: express-session's Store API on top of a driver (lib/native-driver.js).
+// One implementation serves both API forms; `form` is 'factory' (connect-redis 3.x) or
+// 'class' (connect-redis 10), and only the ttl function's arguments differ between them.
+
+const { settle } = require('./callback')
+const { NativeDriver } = require('./native-driver')
+const { storeOptions, invalid } = require('./store-options')
+const { expiryFor, EXPIRED } = require('./ttl')
+
+/** all() parses this many sessions, then yields to the event loop. */
+const PARSE_SLICE = 2000
+
+function defineStore(Store, form) {
+  class RedisStore extends Store {
+    constructor(options = {}) {
+      super(options)
+      Object.assign(this, storeOptions(options))
+      const { client, owned } = driverFor(options)
+      this.client = client
+      this._ownsClient = owned
+      this._onConnect = () => this.emit('connect')
+      this._onDisconnect = (err) => {
+        this._report(err)
+        this.emit('disconnect', err)
+      }
+      client.on('connect', this._onConnect)
+      client.on('disconnect', this._onDisconnect)
+      this._onCallbackThrow = (err) => this._callbackThrew(err)
+    }
+
+    get(sid, callback) {
+      return settle(callback, this._onCallbackThrow, (done) => {
+        this.client.get(this.prefix, sid, (err, raw, corrupt) => {
+          if (err) return done(this._failed(err))
+          if (corrupt) return done(null, this._corrupt(sid, corrupt))
+          if (raw === null) return done(null, null)
+          this._parse(sid, raw, done)
+        })
+      })
+    }
+
+    set(sid, sess, callback) {
+      const expiry = expiryFor(this, sess, sid, form)
+      return settle(callback, this._onCallbackThrow, (done) => {
+        const value = expiry === EXPIRED ? '' : this.serializer.stringify(sess)
+        if (typeof value !== 'string') {
+          throw invalid('serializer', 'an object whose stringify returns a string', value)
+        }
+        this.client.set(this.prefix, sid, value, expiry, (err) => (err ? done(this._failed(err)) : done(null, 'OK')))
+      })
+    }
+
+    touch(sid, sess, callback) {
+      if (this.disableTouch || this.disableTTL) return settle(callback, this._onCallbackThrow, (done) => done(null, 0))
+      const expiry = expiryFor(this, sess, sid, form)
+      return settle(callback, this._onCallbackThrow, (done) => {
+        this.client.expire(this.prefix, sid, expiry, (err, touched) => (err ? done(this._failed(err)) : done(null, touched)))
+      })
+    }
+
+    destroy(sid, callback) {
+      return settle(callback, this._onCallbackThrow, (done) => {
+        const sids = Array.isArray(sid) ? sid.map(String) : [String(sid)]
+        this.client.destroy(this.prefix, sids, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
+      })
+    }
+
+    ids(callback) {
+      return settle(callback, this._onCallbackThrow, (done) => {
+        this.client.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids)))
+      })
+    }
+
+    length(callback) {
+      return settle(callback, this._onCallbackThrow, (done) => {
+        this.client.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids.length)))
+      })
+    }
+
+    all(callback) {
+      return settle(callback, this._onCallbackThrow, (done) => {
+        this.client.all(this.prefix, this.scanCount, (err, flat) => {
+          if (err) return done(this._failed(err))
+          this._parseAll(flat, 0, [], [], done)
+        })
+      })
+    }
+
+    clear(callback) {
+      return settle(callback, this._onCallbackThrow, (done) => {
+        this.client.clear(this.prefix, this.scanCount, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
+      })
+    }
+
+    /** Stops listening to the client, and closes it if this store created it. */
+    close() {
+      this.client.removeListener('connect', this._onConnect)
+      this.client.removeListener('disconnect', this._onDisconnect)
+      return this._ownsClient ? this.client.quit() : Promise.resolve('OK')
+    }
+
+    _parse(sid, raw, done) {
+      let parsed
+      try {
+        parsed = this.serializer.parse(raw)
+      } catch (err) {
+        return done(null, this._corrupt(sid, err))
+      }
+      if (parsed && typeof parsed.then === 'function') {
+        parsed.then((sess) => done(null, sess), (err) => done(null, this._corrupt(sid, err)))
+      } else {
+        done(null, parsed)
+      }
+    }
+
+    // `flat` is [sid, raw, sid, raw, …]; raw is an Error for a value that is not UTF-8.
+    _parseAll(flat, start, sessions, pending, done) {
+      const end = Math.min(flat.length, start + 2 * PARSE_SLICE)
+      for (let i = start; i < end; i += 2) {
+        const sid = flat[i]
+        const raw = flat[i + 1]
+        if (typeof raw !== 'string') {
+          this._corrupt(sid, raw)
+          continue
+        }
+        let parsed
+        try {
+          parsed = this.serializer.parse(raw)
+        } catch (err) {
+          this._corrupt(sid, err)
+          continue
+        }
+        if (parsed && typeof parsed.then === 'function') {
+          pending.push(parsed.then((sess) => withId(sess, sid), (err) => this._corrupt(sid, err)))
+        } else {
+          sessions.push(withId(parsed, sid))
+        }
+      }
+      if (end < flat.length) {
+        setImmediate(() => this._parseAll(flat, end, sessions, pending, done))
+        return
+      }
+      if (pending.length === 0) return done(null, sessions.filter(Boolean))
+      Promise.all(pending).then((late) => done(null, sessions.concat(late).filter(Boolean)))
+    }
+
+    _corrupt(sid, err) {
+      this._report(err)
+      this.emit('corrupt', sid, err)
+      return null
+    }
+
+    _failed(err) {
+      this._report(err)
+      return err
+    }
+
+    _report(err) {
+      const { logErrors } = this
+      if (logErrors === true) {
+        console.error('connect-redis-rs:', err)
+      } else if (typeof logErrors === 'function') {
+        try {
+          logErrors(err)
+        } catch {}
+      }
+    }
+
+    _callbackThrew(err) {
+      // Rethrowing would crash the process from inside a Redis reply; report it instead.
+      if (this.logErrors) this._report(err)
+      else process.emitWarning(err)
+    }
+  }
+  return RedisStore
+}
+
+function withId(sess, sid) {
+  if (sess === null || typeof sess !== 'object') return null
+  sess.id = sid
+  return sess
+}
+
+function driverFor(options) {
+  const client = options && options.client
+  if (client == null) return { client: new NativeDriver(options || {}), owned: true }
+  if (client instanceof NativeDriver) return { client, owned: false }
+  throw invalid('client', 'a client from createClient() (other Redis clients are not supported yet)', client)
+}
+
+module.exports = { defineStore }

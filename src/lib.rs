@@ -1,0 +1,242 @@
+#![deny(clippy::all)]
+//! napi exports only: the native client the JavaScript shim drives, and the constants it shares.
+
+mod client;
+mod error;
+mod keys;
+mod options;
+mod outbox;
+mod runtime;
+mod store;
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Array, Function, Object};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use crate::client::Client;
+use crate::error::StoreError;
+use crate::options::RawOptions;
+use crate::outbox::{Batch, Outbox};
+use crate::store::{Bulk, Expiry, Op};
+
+/// Operation kinds in the flat array given to `NativeClient.submit`.
+#[napi]
+pub enum OpKind {
+    Get = 1,
+    Set = 2,
+    Touch = 3,
+    Destroy = 4,
+}
+
+/// Bulk operation kinds for `NativeClient.bulk`.
+#[napi]
+pub enum BulkKind {
+    Ids = 1,
+    All = 2,
+    Clear = 3,
+}
+
+/// Statuses and event kinds in the flat array delivered to the batch callback.
+#[napi]
+pub enum Delivered {
+    Ok = 0,
+    Error = 1,
+    Corrupt = 2,
+    Connect = 11,
+    Disconnect = 12,
+}
+
+/// The store's defaults, in one place.
+#[napi(object)]
+pub struct Defaults {
+    pub prefix: String,
+    /// Seconds, when neither `ttl` nor the cookie gives one.
+    pub ttl: u32,
+    pub scan_count: u32,
+    /// The most keys a single MGET / DEL / UNLINK carries.
+    pub max_keys_per_command: u32,
+}
+
+/// The store's defaults.
+#[napi]
+pub fn defaults() -> Defaults {
+    Defaults {
+        prefix: keys::DEFAULT_PREFIX.to_string(),
+        ttl: keys::DEFAULT_TTL_SECONDS,
+        scan_count: keys::DEFAULT_SCAN_COUNT,
+        max_keys_per_command: keys::MAX_KEYS_PER_COMMAND as u32,
+    }
+}
+
+/// The SCAN MATCH pattern for every session under `prefix` (glob characters escaped).
+#[napi]
+pub fn scan_pattern(prefix: String) -> String {
+    keys::scan_pattern(&prefix)
+}
+
+/// The error every operation gets after the client was closed.
+#[napi(ts_return_type = "Error")]
+pub fn closed_error(env: Env) -> Result<napi::Unknown<'static>> {
+    let value = unsafe { StoreError::closed().to_js(env.raw())? };
+    Ok(unsafe { napi::Unknown::from_raw_unchecked(env.raw(), value) })
+}
+
+/// Checks connection options and throws a `TypeError` naming the first bad one.
+#[napi]
+pub fn check_connection_options(env: Env, options: Option<Object>) -> Result<()> {
+    settings(&env, options.as_ref()).map(|_| ())
+}
+
+fn settings(env: &Env, options: Option<&Object>) -> Result<options::Settings> {
+    let raw = match options {
+        Some(object) => RawOptions::from_js(object)?,
+        None => RawOptions::default(),
+    };
+    options::resolve(&raw).map_err(|e| e.throw(env))
+}
+
+/// One connection to Redis, shared by every store built on it. Results come back in batches
+/// through the callback given to the constructor.
+#[napi]
+pub struct NativeClient {
+    client: Client,
+    outbox: Arc<Outbox>,
+}
+
+#[napi]
+impl NativeClient {
+    /// Checks the options (a `TypeError` names a bad one) and starts connecting in the
+    /// background.
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        options: Option<Object>,
+        #[napi(ts_arg_type = "(batch: unknown[]) => void")] on_batch: Function<'_, Batch, ()>,
+    ) -> Result<Self> {
+        let settings = settings(&env, options.as_ref())?;
+        let outbox = Outbox::new(|queue| {
+            on_batch
+                .build_threadsafe_function::<()>()
+                .weak::<true>()
+                .callee_handled::<false>()
+                .build_callback(move |_| Ok(Outbox::drain(&queue)))
+        })?;
+        let client =
+            Client::start(settings, outbox.clone(), runtime::get()?).map_err(|e| e.throw(&env))?;
+        Ok(NativeClient { client, outbox })
+    }
+
+    /// `host:port` or the socket path.
+    #[napi(getter)]
+    pub fn address(&self) -> String {
+        self.client.address().to_string()
+    }
+
+    /// Whether a connection is established right now.
+    #[napi(getter)]
+    pub fn connected(&self) -> bool {
+        self.client.is_connected()
+    }
+
+    /// Sends the operations of one tick as one pipeline. `ops` is flat, six slots an operation:
+    /// `id, kind, prefix, sid (or an array of sids for Destroy), value, ttl` where ttl is
+    /// seconds, 0 to delete, or -1 for no expiry.
+    #[napi]
+    pub fn submit(&self, env: Env, ops: Array) -> Result<()> {
+        let mut batch = Vec::with_capacity(ops.len() as usize / 6);
+        let mut i = 0;
+        while i + 6 <= ops.len() {
+            let id: u32 = ops.get(i)?.unwrap_or(0);
+            let kind: u32 = ops.get(i + 1)?.unwrap_or(0);
+            let prefix: String = ops.get(i + 2)?.unwrap_or_default();
+            let op = match kind {
+                k if k == OpKind::Destroy as u32 => {
+                    let sids: Vec<String> = ops.get(i + 3)?.unwrap_or_default();
+                    Op::Destroy {
+                        keys: sids
+                            .iter()
+                            .map(|sid| keys::session_key(&prefix, sid))
+                            .collect(),
+                    }
+                }
+                _ => {
+                    let sid: String = ops.get(i + 3)?.unwrap_or_default();
+                    let key = keys::session_key(&prefix, &sid);
+                    let ttl: f64 = ops.get(i + 5)?.unwrap_or(-1.0);
+                    match kind {
+                        k if k == OpKind::Get as u32 => Op::Get { key },
+                        k if k == OpKind::Set as u32 => {
+                            let value: String = ops.get(i + 4)?.unwrap_or_default();
+                            Op::Set {
+                                key,
+                                value,
+                                expiry: expiry(ttl),
+                            }
+                        }
+                        k if k == OpKind::Touch as u32 => Op::Touch {
+                            key,
+                            expiry: expiry(ttl),
+                        },
+                        _ => {
+                            return Err(StoreError::new(
+                                error::Code::InvalidOption,
+                                format!("unknown operation kind {kind}"),
+                            )
+                            .throw(&env))
+                        }
+                    }
+                }
+            };
+            batch.push((id, op));
+            i += 6;
+        }
+        let client = self.client.clone();
+        let outbox = self.outbox.clone();
+        runtime::get()?.spawn(async move { store::run_batch(client, batch, &outbox).await });
+        Ok(())
+    }
+
+    /// Starts a bulk operation (`BulkKind`) over every session under `prefix`.
+    #[napi]
+    pub fn bulk(&self, id: u32, kind: BulkKind, prefix: String, scan_count: u32) -> Result<()> {
+        let bulk = match kind {
+            BulkKind::Ids => Bulk::Ids,
+            BulkKind::All => Bulk::All,
+            BulkKind::Clear => Bulk::Clear,
+        };
+        let client = self.client.clone();
+        let outbox = self.outbox.clone();
+        runtime::get()?.spawn(async move {
+            store::run_bulk(client, id, bulk, prefix, scan_count.max(1), &outbox).await
+        });
+        Ok(())
+    }
+
+    /// Whether in-flight operations keep the process alive; the shim turns this on while any
+    /// operation is pending.
+    #[napi]
+    pub fn keep_alive(&self, env: Env, on: bool) -> Result<()> {
+        self.outbox.keep_alive(&env, on)
+    }
+
+    /// Closes the connection; later operations fail with `ERR_REDIS_CLOSED`.
+    #[napi]
+    pub fn close(&self) {
+        self.client.close();
+        self.outbox.close();
+    }
+}
+
+/// The JavaScript TTL decision as an expiry: seconds, 0 (or less, or NaN) to delete, -1 none.
+fn expiry(ttl: f64) -> Expiry {
+    if ttl == -1.0 {
+        Expiry::Never
+    } else if ttl.is_nan() || ttl <= 0.0 {
+        Expiry::Delete
+    } else {
+        // SET EX takes whole seconds; a fraction rounds up so a short TTL is not a delete.
+        Expiry::Seconds(ttl.ceil().min(i64::MAX as f64 / 1000.0) as u64)
+    }
+}

@@ -1,0 +1,217 @@
+//! The one way results and connection events get back to JavaScript: everything finished on
+//! tokio is queued here and delivered in batches through one long-lived threadsafe function,
+//! so a tick's worth of replies costs one crossing.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use napi::bindgen_prelude::{Null, ToNapiValue};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{sys, Env, Status};
+
+use crate::error::StoreError;
+use crate::Delivered;
+
+/// The outcome of one operation.
+#[derive(Debug)]
+pub enum Reply {
+    Nil,
+    Text(String),
+    Int(i64),
+    /// A stored value that is not UTF-8: delivered as an error for the `'corrupt'` event.
+    Corrupt(StoreError),
+    Ids(Vec<String>),
+    /// `(sid, raw value or why it is unreadable)` for `all()`.
+    Entries(Vec<(String, Result<String, StoreError>)>),
+    Failed(StoreError),
+}
+
+/// A change of the connection's state.
+#[derive(Debug)]
+pub enum Event {
+    Connect,
+    Disconnect(StoreError),
+}
+
+#[derive(Debug)]
+pub enum Delivery {
+    Reply(u32, Reply),
+    Event(Event),
+}
+
+/// The deliveries of one crossing, encoded as a flat array `[id, status, payload, …]`:
+/// id > 0 is a reply (status `Delivered::Ok`, `Error` or `Corrupt`); id 0 is an event
+/// (`Delivered::Connect`, or `Disconnect` with an error).
+pub struct Batch(Vec<Delivery>);
+
+const STATUS_OK: u32 = Delivered::Ok as u32;
+const STATUS_ERROR: u32 = Delivered::Error as u32;
+const STATUS_CORRUPT: u32 = Delivered::Corrupt as u32;
+const EVENT_CONNECT: u32 = Delivered::Connect as u32;
+const EVENT_DISCONNECT: u32 = Delivered::Disconnect as u32;
+
+pub type Notifier = ThreadsafeFunction<(), (), Batch, Status, false, true>;
+
+pub struct Outbox {
+    queue: Arc<Mutex<Vec<Delivery>>>,
+    notifier: Mutex<Option<Notifier>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the queue half-written; keep going.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Outbox {
+    /// `make_notifier` receives the queue that the JavaScript-side callback drains.
+    pub fn new(
+        make_notifier: impl FnOnce(Arc<Mutex<Vec<Delivery>>>) -> napi::Result<Notifier>,
+    ) -> napi::Result<Arc<Outbox>> {
+        let queue = Arc::new(Mutex::new(Vec::new()));
+        let notifier = make_notifier(queue.clone())?;
+        Ok(Arc::new(Outbox {
+            queue,
+            notifier: Mutex::new(Some(notifier)),
+        }))
+    }
+
+    pub fn drain(queue: &Mutex<Vec<Delivery>>) -> Batch {
+        Batch(std::mem::take(&mut *lock(queue)))
+    }
+
+    pub fn reply(&self, id: u32, reply: Reply) {
+        self.push(std::iter::once(Delivery::Reply(id, reply)));
+    }
+
+    pub fn event(&self, event: Event) {
+        self.push(std::iter::once(Delivery::Event(event)));
+    }
+
+    pub fn push(&self, deliveries: impl IntoIterator<Item = Delivery>) {
+        let was_empty = {
+            let mut queue = lock(&self.queue);
+            let was_empty = queue.is_empty();
+            queue.extend(deliveries);
+            was_empty
+        };
+        // Only the first delivery of a batch wakes JavaScript; later ones ride along.
+        if was_empty {
+            if let Some(notifier) = lock(&self.notifier).as_ref() {
+                notifier.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        }
+    }
+
+    /// Whether in-flight work keeps the Node.js process alive (main thread only).
+    #[allow(deprecated)] // napi-rs deprecates refer/unref in favour of clones, which cannot toggle
+    pub fn keep_alive(&self, env: &Env, on: bool) -> napi::Result<()> {
+        match lock(&self.notifier).as_mut() {
+            Some(notifier) if on => notifier.refer(env),
+            Some(notifier) => notifier.unref(env),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops deliveries; whatever is already queued still reaches JavaScript first.
+    pub fn close(&self) {
+        let notifier = lock(&self.notifier).take();
+        if let Some(notifier) = notifier {
+            if !lock(&self.queue).is_empty() {
+                notifier.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+            drop(notifier);
+        }
+    }
+}
+
+unsafe fn set(
+    env: sys::napi_env,
+    array: sys::napi_value,
+    index: u32,
+    value: sys::napi_value,
+) -> napi::Result<()> {
+    match unsafe { sys::napi_set_element(env, array, index, value) } {
+        sys::Status::napi_ok => Ok(()),
+        _ => Err(napi::Error::new(
+            Status::GenericFailure,
+            "could not fill the reply array",
+        )),
+    }
+}
+
+unsafe fn new_array(env: sys::napi_env, len: usize) -> napi::Result<sys::napi_value> {
+    let mut out = std::ptr::null_mut();
+    match unsafe { sys::napi_create_array_with_length(env, len, &mut out) } {
+        sys::Status::napi_ok => Ok(out),
+        _ => Err(napi::Error::new(
+            Status::GenericFailure,
+            "could not create the reply array",
+        )),
+    }
+}
+
+unsafe fn strings(env: sys::napi_env, items: Vec<String>) -> napi::Result<sys::napi_value> {
+    let array = unsafe { new_array(env, items.len())? };
+    for (i, item) in items.into_iter().enumerate() {
+        unsafe { set(env, array, i as u32, String::to_napi_value(env, item)?)? };
+    }
+    Ok(array)
+}
+
+unsafe fn entries(
+    env: sys::napi_env,
+    items: Vec<(String, Result<String, StoreError>)>,
+) -> napi::Result<sys::napi_value> {
+    let array = unsafe { new_array(env, items.len() * 2)? };
+    for (i, (sid, value)) in items.into_iter().enumerate() {
+        let value = match value {
+            Ok(raw) => unsafe { String::to_napi_value(env, raw)? },
+            Err(err) => unsafe { err.to_js(env)? },
+        };
+        unsafe {
+            set(env, array, (2 * i) as u32, String::to_napi_value(env, sid)?)?;
+            set(env, array, (2 * i + 1) as u32, value)?;
+        }
+    }
+    Ok(array)
+}
+
+unsafe fn payload(env: sys::napi_env, reply: Reply) -> napi::Result<(u32, sys::napi_value)> {
+    unsafe {
+        Ok(match reply {
+            Reply::Nil => (STATUS_OK, Null::to_napi_value(env, Null)?),
+            Reply::Text(s) => (STATUS_OK, String::to_napi_value(env, s)?),
+            Reply::Int(n) => (STATUS_OK, f64::to_napi_value(env, n as f64)?),
+            Reply::Ids(ids) => (STATUS_OK, strings(env, ids)?),
+            Reply::Entries(items) => (STATUS_OK, entries(env, items)?),
+            Reply::Corrupt(err) => (STATUS_CORRUPT, err.to_js(env)?),
+            Reply::Failed(err) => (STATUS_ERROR, err.to_js(env)?),
+        })
+    }
+}
+
+impl ToNapiValue for Batch {
+    unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> napi::Result<sys::napi_value> {
+        let array = unsafe { new_array(env, batch.0.len() * 3)? };
+        for (i, delivery) in batch.0.into_iter().enumerate() {
+            let (id, status, value) = match delivery {
+                Delivery::Reply(id, reply) => {
+                    let (status, value) = unsafe { payload(env, reply)? };
+                    (id, status, value)
+                }
+                Delivery::Event(Event::Connect) => {
+                    (0, EVENT_CONNECT, unsafe { Null::to_napi_value(env, Null)? })
+                }
+                Delivery::Event(Event::Disconnect(err)) => {
+                    (0, EVENT_DISCONNECT, unsafe { err.to_js(env)? })
+                }
+            };
+            let base = (3 * i) as u32;
+            unsafe {
+                set(env, array, base, u32::to_napi_value(env, id)?)?;
+                set(env, array, base + 1, u32::to_napi_value(env, status)?)?;
+                set(env, array, base + 2, value)?;
+            }
+        }
+        Ok(array)
+    }
+}
