@@ -100,8 +100,8 @@ async function main() {
     console.log(`started redis-server on port ${redis.port} (pid ${redis.pid})`)
   }
 
+  // logErrors prints connection losses and failed commands; requests get a 503 meanwhile.
   const store = new RedisStore({ url, logErrors: true })
-  store.on('disconnect', (err) => console.error(`redis disconnected: ${err ? err.message : 'unknown reason'}`))
   store.on('connect', () => console.log('redis connected'))
 
   const server = http.createServer(createApp(store))

@@ -163,10 +163,11 @@ async function main() {
     console.log(`pack-smoke: OK (${path.basename(tarball)}, session round trip at ${app.url})`)
   } finally {
     if (child && !clean) {
-      await stopChild(child, 'SIGKILL')
-      // An app.js that was killed or failed cannot be trusted to have stopped its redis-server.
+      // SIGTERM lets app.js stop its redis-server; stopChild escalates to SIGKILL if it hangs.
+      const code = await stopChild(child, 'SIGTERM', 5000)
+      // An app.js that was killed or crashed cannot have stopped its redis-server.
       const redisPid = redisPidFrom(child.output())
-      if (redisPid) killQuietly(redisPid)
+      if (code !== 0 && redisPid) killQuietly(redisPid)
     }
     fs.rmSync(dir, { recursive: true, force: true })
   }
