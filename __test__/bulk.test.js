@@ -76,7 +76,6 @@ test.before(async () => {
   await populate(P, N)
   await populate(PD, 5000)
   await r.cli('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
-  await r.cli('SLOWLOG', 'RESET')
 })
 
 test.after.always(async () => {
@@ -163,8 +162,34 @@ test.serial(`${N} concurrent store.set calls all resolve 'OK'; clear() removes t
   t.is(Number(await r.cli('DBSIZE')), neighbours.length, 'only the neighbours are left')
 })
 
-test.serial('SLOWLOG is empty after the bulk operations', async (t) => {
+test.serial(`SLOWLOG stays empty (nothing over 10 ms) during all(), destroy([5,000]) and clear() of ${N} sessions`, async (t) => {
+  // Own data set and no MONITOR running, so the measurement is about the store's commands only.
+  // A command that is slow by itself (one MGET of 20,000 keys takes ~20 ms) is slow on every
+  // attempt; a lone entry caused by the OS descheduling redis-server on a loaded machine is not,
+  // so an attempt is repeated (at most 3) before failing.
   t.is(await r.cli('CONFIG', 'GET', 'slowlog-log-slower-than'), 'slowlog-log-slower-than\n10000')
-  const len = Number(await r.cli('SLOWLOG', 'LEN'))
-  t.is(len, 0, `SLOWLOG has entries over 10 ms:\n${len ? await r.cli('SLOWLOG', 'GET', '10') : ''}`)
+  const reports = []
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const PS = uid('bulkslow')
+    await populate(PS, N)
+    const store = make(named, { prefix: PS })
+    await store.length()
+    await r.cli('SLOWLOG', 'RESET')
+    t.is((await store.all()).length, N)
+    t.is(await store.destroy(Array.from({ length: 5000 }, (_, i) => String(i))), 5000)
+    t.is(await store.clear(), N - 5000)
+    const len = Number(await r.cli('SLOWLOG', 'LEN'))
+    if (len === 0) {
+      t.is(await r.cli('SLOWLOG', 'GET', '128'), '', 'SLOWLOG GET is empty')
+      if (reports.length) t.log(`clean on attempt ${attempt}; earlier attempts:\n${reports.join('\n')}`)
+      return
+    }
+    const log = await rawCommand(r, ['SLOWLOG', 'GET', '10'])
+    reports.push(
+      `attempt ${attempt}: ` +
+        log.map((e) => `${e[2]} us ${e[3][0]} (${e[3].length} args shown)`).join('; '),
+    )
+    await closeStore(store)
+  }
+  t.fail(`SLOWLOG had entries over 10 ms on every attempt:\n${reports.join('\n')}`)
 })
