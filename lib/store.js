@@ -4,6 +4,7 @@
 // 'class' (connect-redis 10), and only the ttl function's arguments differ between them.
 
 const { settle } = require('./callback')
+const { ForeignDriver } = require('./foreign-driver')
 const { NativeDriver } = require('./native-driver')
 const { storeOptions, invalid } = require('./store-options')
 const { expiryFor, EXPIRED } = require('./ttl')
@@ -16,22 +17,24 @@ function defineStore(Store, form) {
     constructor(options = {}) {
       super(options)
       Object.assign(this, storeOptions(options))
-      const { client, owned } = driverFor(options)
-      this.client = client
+      const { driver, owned } = driverFor(options)
+      // The user's own client on the foreign path, the native client otherwise.
+      this.client = driver instanceof ForeignDriver ? driver.client : driver
+      this._driver = driver
       this._ownsClient = owned
       this._onConnect = () => this.emit('connect')
       this._onDisconnect = (err) => {
         this._report(err)
         this.emit('disconnect', err)
       }
-      client.on('connect', this._onConnect)
-      client.on('disconnect', this._onDisconnect)
+      driver.on('connect', this._onConnect)
+      driver.on('disconnect', this._onDisconnect)
       this._onCallbackThrow = (err) => this._callbackThrew(err)
     }
 
     get(sid, callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
-        this.client.get(this.prefix, sid, (err, raw, corrupt) => {
+        this._driver.get(this.prefix, sid, (err, raw, corrupt) => {
           if (err) return done(this._failed(err))
           if (corrupt) return done(null, this._corrupt(sid, corrupt))
           if (raw === null) return done(null, null)
@@ -47,7 +50,7 @@ function defineStore(Store, form) {
         if (typeof value !== 'string') {
           throw invalid('serializer', 'an object whose stringify returns a string', value)
         }
-        this.client.set(this.prefix, sid, value, expiry, (err) => (err ? done(this._failed(err)) : done(null, 'OK')))
+        this._driver.set(this.prefix, sid, value, expiry, (err) => (err ? done(this._failed(err)) : done(null, 'OK')))
       })
     }
 
@@ -55,32 +58,32 @@ function defineStore(Store, form) {
       if (this.disableTouch || this.disableTTL) return settle(callback, this._onCallbackThrow, (done) => done(null, 0))
       const expiry = expiryFor(this, sess, sid, form)
       return settle(callback, this._onCallbackThrow, (done) => {
-        this.client.expire(this.prefix, sid, expiry, (err, touched) => (err ? done(this._failed(err)) : done(null, touched)))
+        this._driver.expire(this.prefix, sid, expiry, (err, touched) => (err ? done(this._failed(err)) : done(null, touched)))
       })
     }
 
     destroy(sid, callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
         const sids = Array.isArray(sid) ? sid.map(String) : [String(sid)]
-        this.client.destroy(this.prefix, sids, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
+        this._driver.destroy(this.prefix, sids, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
       })
     }
 
     ids(callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
-        this.client.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids)))
+        this._driver.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids)))
       })
     }
 
     length(callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
-        this.client.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids.length)))
+        this._driver.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids.length)))
       })
     }
 
     all(callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
-        this.client.all(this.prefix, this.scanCount, (err, flat) => {
+        this._driver.all(this.prefix, this.scanCount, (err, flat) => {
           if (err) return done(this._failed(err))
           this._parseAll(flat, 0, [], [], done)
         })
@@ -89,15 +92,16 @@ function defineStore(Store, form) {
 
     clear(callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
-        this.client.clear(this.prefix, this.scanCount, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
+        this._driver.clear(this.prefix, this.scanCount, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
       })
     }
 
     /** Stops listening to the client, and closes it if this store created it. */
     close() {
-      this.client.removeListener('connect', this._onConnect)
-      this.client.removeListener('disconnect', this._onDisconnect)
-      return this._ownsClient ? this.client.quit() : Promise.resolve('OK')
+      this._driver.removeListener('connect', this._onConnect)
+      this._driver.removeListener('disconnect', this._onDisconnect)
+      if (this._driver instanceof ForeignDriver) this._driver.detach()
+      return this._ownsClient ? this._driver.quit() : Promise.resolve('OK')
     }
 
     _parse(sid, raw, done) {
@@ -184,9 +188,12 @@ function withId(sess, sid) {
 
 function driverFor(options) {
   const client = options && options.client
-  if (client == null) return { client: new NativeDriver(options || {}), owned: true }
-  if (client instanceof NativeDriver) return { client, owned: false }
-  throw invalid('client', 'a client from createClient() (other Redis clients are not supported yet)', client)
+  if (client == null) return { driver: new NativeDriver(options || {}), owned: true }
+  if (client instanceof NativeDriver) return { driver: client, owned: false }
+  if (typeof client !== 'object' && typeof client !== 'function') {
+    throw invalid('client', 'a client from createClient() or a node_redis, node-redis or ioredis client', client)
+  }
+  return { driver: new ForeignDriver(client), owned: false }
 }
 
 module.exports = { defineStore }

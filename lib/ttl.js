@@ -8,6 +8,8 @@ const DEFAULT_TTL = defaults().ttl
 const NO_EXPIRY = -1
 /** What the native side takes for "already expired: delete the key". */
 const EXPIRED = 0
+/** The largest TTL Redis accepts in SET EX, in seconds (as a safe JavaScript integer). */
+const MAX_TTL = Math.floor(Number.MAX_SAFE_INTEGER / 1000)
 
 function isNumericString(value) {
   return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
@@ -48,7 +50,8 @@ function ttlSeconds(store, sess, sid, form) {
 function expiryFor(store, sess, sid, form) {
   if (store.disableTTL) return NO_EXPIRY
   const seconds = ttlSeconds(store, sess, sid, form)
-  return seconds > 0 ? seconds : EXPIRED
+  // SET EX takes whole seconds: a fraction rounds up, so a short TTL is not a delete.
+  return seconds > 0 ? Math.min(Math.ceil(seconds), MAX_TTL) : EXPIRED
 }
 
-module.exports = { checkTtl, expiryFor, describe, EXPIRED }
+module.exports = { checkTtl, expiryFor, describe, EXPIRED, NO_EXPIRY }

@@ -70,6 +70,13 @@ pub fn defaults() -> Defaults {
     }
 }
 
+/// The Redis key of session `sid` under `prefix`.
+#[napi]
+pub fn session_key(prefix: String, sid: String) -> String {
+    // Both are valid UTF-8, so their concatenation is too.
+    String::from_utf8_lossy(&keys::session_key(&prefix, &sid)).into_owned()
+}
+
 /// The SCAN MATCH pattern for every session under `prefix` (glob characters escaped).
 #[napi]
 pub fn scan_pattern(prefix: String) -> String {
@@ -236,7 +243,7 @@ fn expiry(ttl: f64) -> Expiry {
     } else if ttl.is_nan() || ttl <= 0.0 {
         Expiry::Delete
     } else {
-        // SET EX takes whole seconds; a fraction rounds up so a short TTL is not a delete.
+        // JavaScript sends whole seconds; the clamp keeps SET EX within what Redis accepts.
         Expiry::Seconds(ttl.ceil().min(i64::MAX as f64 / 1000.0) as u64)
     }
 }
