@@ -1,6 +1,7 @@
 'use strict'
-// Builds the addon in release mode only when a Rust source, the manifest or the lock file is
-// newer than the built binary, so the test command does not rebuild when nothing changed.
+// Gets a checkout ready to run: installs the npm packages when node_modules is missing or older
+// than package-lock.json, and builds the addon in release mode only when a Rust source, the
+// manifest or the lock file is newer than the built binary (so nothing is rebuilt needlessly).
 
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -33,6 +34,15 @@ function builtAt() {
   return Math.min(...[...binaries, ...outputs].map((f) => fs.statSync(path.join(root, f)).mtimeMs))
 }
 
+function installIfNeeded() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json')
+  const lock = path.join(root, 'package-lock.json')
+  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) return
+  console.log('connect-redis-rs: installing npm packages (npm ci)')
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' })
+}
+
+installIfNeeded()
 if (builtAt() > newestInput() && !process.argv.includes('--force')) {
   console.log('connect-redis-rs: native addon is up to date')
 } else {
