@@ -16,10 +16,18 @@ use crate::outbox::{Event, Outbox};
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_millis(500);
+/// Without RESP3 push messages a dropped idle connection is found by pinging it this often.
+const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// How the store reaches Redis.
 enum Mode {
-    Standalone(redis::Client),
+    /// RESP3 tells of a dropped connection at once; RESP2 is the fallback for servers before
+    /// Redis 6 (or with HELLO disabled).
+    Standalone {
+        resp3: redis::Client,
+        resp2: redis::Client,
+        use_resp2: AtomicBool,
+    },
 }
 
 /// A live connection of the current mode.
@@ -28,6 +36,8 @@ pub struct Connection {
     conn: MultiplexedConnection,
     /// Wakes the supervisor when this connection is found broken.
     lost: Arc<Notify>,
+    /// Whether the server pushes a disconnection notice (RESP3); otherwise it is pinged.
+    pushes: bool,
     timeout: Duration,
     address: Arc<str>,
 }
@@ -62,12 +72,24 @@ impl Client {
         outbox: Arc<Outbox>,
         runtime: &tokio::runtime::Runtime,
     ) -> Result<Client, StoreError> {
-        let redis = redis::Client::open(settings.info.clone())
-            .map_err(|e| StoreError::from_redis(&e, &settings.address))?;
+        let open = |protocol| {
+            let redis = settings
+                .info
+                .redis_settings()
+                .clone()
+                .set_protocol(protocol);
+            redis::Client::open(settings.info.clone().set_redis_settings(redis))
+                .map_err(|e| StoreError::from_redis(&e, &settings.address))
+        };
+        let mode = Mode::Standalone {
+            resp3: open(redis::ProtocolVersion::RESP3)?,
+            resp2: open(redis::ProtocolVersion::RESP2)?,
+            use_resp2: AtomicBool::new(false),
+        };
         let (link, _) = watch::channel(Link::Connecting);
         let client = Client {
             shared: Arc::new(Shared {
-                mode: Mode::Standalone(redis),
+                mode,
                 address: settings.address.as_str().into(),
                 settings,
                 link,
@@ -147,10 +169,80 @@ impl Connection {
             )),
         }
     }
+
+    /// Resolves when a PING shows the connection is broken (not merely slow).
+    async fn broken(&self) {
+        loop {
+            tokio::time::sleep(HEALTH_CHECK_EVERY).await;
+            let mut pipe = redis::pipe();
+            pipe.cmd("PING");
+            if let Err(err) = self.pipeline(&pipe, 1).await {
+                if err.code == Code::Connection {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 async fn connect(shared: &Shared, lost: Arc<Notify>) -> Result<Connection, StoreError> {
-    let Mode::Standalone(redis) = &shared.mode;
+    let Mode::Standalone {
+        resp3,
+        resp2,
+        use_resp2,
+    } = &shared.mode;
+    if !use_resp2.load(Ordering::Relaxed) {
+        match connect_with(shared, resp3, Some(lost.clone())).await {
+            Err(ConnectError::Redis(err)) if no_resp3(&err) => {
+                use_resp2.store(true, Ordering::Relaxed)
+            }
+            other => return other.map_err(|e| e.into_store_error(shared)),
+        }
+    }
+    connect_with(shared, resp2, None)
+        .await
+        .map_err(|e| e.into_store_error(shared))
+}
+
+/// A server before Redis 6 answers HELLO with "unknown command" (redis-rs: RESP3NotSupported);
+/// one with HELLO renamed away answers a plain ERR.
+fn no_resp3(err: &redis::RedisError) -> bool {
+    matches!(
+        err.kind(),
+        redis::ErrorKind::RESP3NotSupported
+            | redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError)
+    )
+}
+
+enum ConnectError {
+    Redis(redis::RedisError),
+    TimedOut,
+}
+
+impl ConnectError {
+    fn into_store_error(self, shared: &Shared) -> StoreError {
+        match self {
+            ConnectError::Redis(err) => StoreError::from_redis(&err, &shared.address),
+            ConnectError::TimedOut => StoreError::new(
+                Code::Connection,
+                format!(
+                    "connect-redis-rs: could not connect to Redis at {} within {} ms (connectTimeout)",
+                    shared.address,
+                    shared.settings.connect_timeout.as_millis()
+                ),
+            ),
+        }
+    }
+}
+
+/// One connection attempt; `lost` is given for RESP3, whose push messages tell of a drop.
+async fn connect_with(
+    shared: &Shared,
+    redis: &redis::Client,
+    lost: Option<Arc<Notify>>,
+) -> Result<Connection, ConnectError> {
+    let pushes = lost.is_some();
+    let lost = lost.unwrap_or_default();
     let on_push = {
         let lost = lost.clone();
         move |info: PushInfo| {
@@ -160,27 +252,23 @@ async fn connect(shared: &Shared, lost: Arc<Notify>) -> Result<Connection, Store
             Ok::<(), std::convert::Infallible>(())
         }
     };
-    let config = AsyncConnectionConfig::new()
+    let mut config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(shared.settings.connect_timeout))
-        .set_response_timeout(Some(shared.settings.command_timeout))
-        .set_push_sender(on_push);
+        .set_response_timeout(Some(shared.settings.command_timeout));
+    if pushes {
+        config = config.set_push_sender(on_push);
+    }
     let attempt = redis.get_multiplexed_async_connection_with_config(&config);
     match tokio::time::timeout(shared.settings.connect_timeout, attempt).await {
         Ok(Ok(conn)) => Ok(Connection {
             conn,
             lost,
+            pushes,
             timeout: shared.settings.command_timeout,
             address: shared.address.clone(),
         }),
-        Ok(Err(err)) => Err(StoreError::from_redis(&err, &shared.address)),
-        Err(_) => Err(StoreError::new(
-            Code::Connection,
-            format!(
-                "connect-redis-rs: could not connect to Redis at {} within {} ms (connectTimeout)",
-                shared.address,
-                shared.settings.connect_timeout.as_millis()
-            ),
-        )),
+        Ok(Err(err)) => Err(ConnectError::Redis(err)),
+        Err(_) => Err(ConnectError::TimedOut),
     }
 }
 
@@ -200,10 +288,12 @@ async fn supervise(shared: Arc<Shared>) {
         match outcome {
             Ok(conn) => {
                 attempt = 0;
+                let health = conn.clone();
                 shared.link.send_replace(Link::Up(conn));
                 shared.outbox.event(Event::Connect);
                 tokio::select! {
                     _ = lost.notified() => {}
+                    _ = health.broken(), if !health.pushes => {}
                     _ = shared.close_signal.notified() => break,
                 }
                 if shared.closed.load(Ordering::SeqCst) {

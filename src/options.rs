@@ -201,9 +201,7 @@ pub fn resolve(raw: &RawOptions) -> Result<Settings, StoreError> {
     if let Some(username) = &raw.username {
         redis = redis.set_username(string("username", username, "a string")?);
     }
-    redis = redis
-        .set_protocol(redis::ProtocolVersion::RESP3)
-        .set_lib_name("connect-redis-rs", env!("CARGO_PKG_VERSION"));
+    redis = redis.set_lib_name("connect-redis-rs", env!("CARGO_PKG_VERSION"));
     info = info.set_redis_settings(redis);
 
     let address = match info.addr() {
