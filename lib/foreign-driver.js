@@ -4,7 +4,7 @@
 // the user's own client. Keys, glob escaping and chunk sizes come from the native helpers.
 
 const { EventEmitter } = require('node:events')
-const { defaults, scanPattern, sessionKey } = require('../binding')
+const { defaults, scanPattern, sessionKey } = require('./binding')
 const { invalid } = require('./store-options')
 const { EXPIRED, NO_EXPIRY } = require('./ttl')
 

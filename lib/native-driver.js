@@ -12,7 +12,8 @@
 // plus the client surface of SPEC.md section 5 (quit, end, unref, address, connected, events).
 
 const { EventEmitter } = require('node:events')
-const binding = require('../binding')
+const binding = require('./binding')
+const { debug } = require('./debug')
 
 const { OpKind, BulkKind, Delivered } = binding
 const STRIDE = 6
@@ -132,10 +133,12 @@ class NativeDriver extends EventEmitter {
     if (this._closed) return
     if (kind === Delivered.Connect) {
       this.connected = true
+      debug('connect %s', this.address)
       this.emit('connect')
       this.emit('ready')
     } else if (kind === Delivered.Disconnect) {
       this.connected = false
+      debug('disconnect %s: %s', this.address, err)
       this.emit('disconnect', err)
     }
   }
@@ -179,6 +182,7 @@ class NativeDriver extends EventEmitter {
     this.connected = false
     this._native.keepAlive(false)
     this._native.close()
+    debug('closed %s', this.address)
     for (const id of [...this._pending.keys()]) this._settle(id, this._closedError(), undefined)
     this.emit('end')
     for (const resolve of this._onDrained.splice(0)) resolve('OK')

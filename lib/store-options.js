@@ -2,7 +2,7 @@
 // The store's own options (the ones made of JavaScript values), checked at construction.
 // Connection options are checked by the native side.
 
-const { defaults } = require('../binding')
+const { defaults } = require('./binding')
 const { checkTtl, describe } = require('./ttl')
 
 const DEFAULTS = defaults()

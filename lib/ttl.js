@@ -1,7 +1,7 @@
 'use strict'
 // The TTL rule of SPEC.md section 3, and what "expired" means: the one home of both.
 
-const { defaults } = require('../binding')
+const { defaults } = require('./binding')
 
 const DEFAULT_TTL = defaults().ttl
 /** What the native side takes for "no expiry" (disableTTL). */

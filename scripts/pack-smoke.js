@@ -1,6 +1,15 @@
 'use strict'
-// Packs the repo, installs the tarball into an empty folder with express and express-session,
-// runs examples/app.js from there (with its own redis-server) and checks a session round trip.
+// Packs the package as it is published and checks that it works where nothing else is at hand:
+//
+// - the main package, with the optionalDependencies that `napi prepublish` writes at release
+//   (one connect-redis-rs-<platform> package per napi target), and no .node binary in it;
+// - this machine's platform package, npm/<platform> (made by `napi create-npm-dirs`) with the
+//   binary that `npm run build` wrote copied in, as `napi artifacts` does at release;
+//
+// then installs both tarballs with express and express-session into an empty folder outside the
+// repo, with no NODE_PATH and with every PATH entry that holds cargo removed, checks that the
+// binary is loaded from the platform package, runs examples/app.js from there (with its own
+// redis-server) and checks a session round trip.
 //
 //   npm run build && node scripts/pack-smoke.js
 //
@@ -13,35 +22,117 @@ const os = require('node:os')
 const path = require('node:path')
 
 const repo = path.resolve(__dirname, '..')
+const pkg = require('../package.json')
+const { platformName, targetName, detectLibc } = require('../lib/load-binding')
 const STARTUP_TIMEOUT_MS = 30000
 const REQUEST_TIMEOUT_MS = 10000
 
-function run(cmd, args, cwd) {
+function run(cmd, args, cwd, env = process.env) {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${stderr || err.message}`))
       else resolve(stdout)
     })
   })
 }
 
-function assertBinaryBuilt() {
-  const binaries = fs.readdirSync(repo).filter((name) => /^connect-redis-rs\..+\.node$/.test(name))
-  if (binaries.length === 0) {
-    throw new Error(`no connect-redis-rs.<platform>.node in ${repo}: run \`npm run build\` first`)
+/** This machine's napi platform name ('linux-x64-gnu', 'darwin-arm64', ...) and its binary. */
+function thisPlatform() {
+  const name = platformName({ platform: process.platform, arch: process.arch, libc: detectLibc() })
+  const binary = `${pkg.napi.binaryName}.${name}.node`
+  if (!fs.existsSync(path.join(repo, binary))) {
+    throw new Error(`no ${binary} in ${repo}: run \`npm run build\` first`)
   }
+  if (!fs.existsSync(path.join(repo, 'npm', name, 'package.json'))) {
+    throw new Error(`no npm/${name} package for this platform: run \`npx napi create-npm-dirs\` (is ${name} in napi.targets?)`)
+  }
+  return { name, binary }
 }
 
-async function pack(dest) {
-  const out = await run('npm', ['pack', '--json', '--pack-destination', dest], repo)
+/** The environment of the install and of the app: no cargo on PATH, no NODE_PATH. */
+function cleanEnv() {
+  const env = { ...process.env }
+  delete env.NODE_PATH
+  delete env.REDIS_URL
+  const exe = process.platform === 'win32' ? 'cargo.exe' : 'cargo'
+  const dirs = (env.PATH || '').split(path.delimiter).filter((dir) => dir && !fs.existsSync(path.join(dir, exe)))
+  env.PATH = dirs.join(path.delimiter)
+  return env
+}
+
+async function packDir(dir, dest) {
+  const out = await run('npm', ['pack', '--json', '--pack-destination', dest], dir)
   const [{ filename, files }] = JSON.parse(out)
-  if (!files.some((f) => f.path.endsWith('.node'))) throw new Error(`${filename} contains no .node binary`)
-  return path.join(dest, filename)
+  return { tarball: path.join(dest, filename), files: files.map((f) => f.path) }
 }
 
-async function install(dir, tarball) {
+/**
+ * The main package as `napi prepublish` leaves it for `npm publish`: the files `npm pack` takes
+ * from the repo, and package.json with an optional dependency on every platform package.
+ */
+async function packMain(dest) {
+  const stage = path.join(dest, 'stage-main')
+  fs.mkdirSync(stage)
+  const [{ files }] = JSON.parse(await run('npm', ['pack', '--dry-run', '--json'], repo))
+  for (const { path: file } of files) {
+    fs.mkdirSync(path.dirname(path.join(stage, file)), { recursive: true })
+    fs.copyFileSync(path.join(repo, file), path.join(stage, file))
+  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'))
+  manifest.optionalDependencies = { ...manifest.optionalDependencies }
+  for (const triple of manifest.napi.targets) {
+    const name = targetName(triple)
+    const platformPkg = JSON.parse(fs.readFileSync(path.join(repo, 'npm', name, 'package.json'), 'utf8'))
+    if (platformPkg.version !== manifest.version) {
+      throw new Error(`npm/${name} is version ${platformPkg.version}, the package ${manifest.version}: run \`npx napi version\``)
+    }
+    manifest.optionalDependencies[platformPkg.name] = manifest.version
+  }
+  fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+
+  const packed = await packDir(stage, dest)
+  const nodeFiles = packed.files.filter((f) => f.endsWith('.node'))
+  if (nodeFiles.length > 0) throw new Error(`${path.basename(packed.tarball)} contains ${nodeFiles.join(', ')}`)
+  for (const required of ['binding.js', 'lib/binding.js', 'lib/load-binding.js', 'lib/debug.js', 'LICENSE']) {
+    if (!packed.files.includes(required)) throw new Error(`${path.basename(packed.tarball)} lacks ${required}`)
+  }
+  return packed.tarball
+}
+
+/** npm/<platform> with the built binary copied in (what `napi artifacts` does at release). */
+async function packPlatform(dest, platform) {
+  const stage = path.join(dest, `stage-${platform.name}`)
+  fs.cpSync(path.join(repo, 'npm', platform.name), stage, { recursive: true })
+  fs.copyFileSync(path.join(repo, platform.binary), path.join(stage, platform.binary))
+  const packed = await packDir(stage, dest)
+  if (!packed.files.includes(platform.binary)) {
+    throw new Error(`${path.basename(packed.tarball)} lacks ${platform.binary}`)
+  }
+  return packed.tarball
+}
+
+async function install(dir, tarballs, env) {
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'crr-pack-smoke', private: true }))
-  await run('npm', ['install', '--no-audit', '--no-fund', tarball, 'express', 'express-session'], dir)
+  await run('npm', ['install', '--no-audit', '--no-fund', ...tarballs, 'express', 'express-session'], dir, env)
+}
+
+/** Checks, in the app folder, that the store loads its binary from the platform package. */
+async function assertLoadsFromPlatformPackage(dir, platform, env) {
+  const script = `
+    const store = require.resolve('connect-redis-rs')
+    require('connect-redis-rs').RedisStore
+    const binaries = Object.keys(require.cache).filter((f) => f.endsWith('.node'))
+    console.log(JSON.stringify({ store, binaries }))`
+  const { store, binaries } = JSON.parse(await run(process.execPath, ['-e', script], dir, env))
+  const installed = path.join(fs.realpathSync(dir), 'node_modules')
+  if (!fs.realpathSync(store).startsWith(installed)) throw new Error(`connect-redis-rs resolved to ${store}, not under ${installed}`)
+  const expected = path.join(installed, `${pkg.name}-${platform.name}`, platform.binary)
+  if (binaries.length !== 1 || fs.realpathSync(binaries[0]) !== expected) {
+    throw new Error(`expected the binary ${expected}, loaded ${JSON.stringify(binaries)}`)
+  }
+  if (fs.readdirSync(path.join(installed, 'connect-redis-rs')).some((f) => f.endsWith('.node'))) {
+    throw new Error('the installed connect-redis-rs has a .node binary of its own')
+  }
 }
 
 /** Copies the example and the redis-server launcher it looks for next to itself. */
@@ -51,9 +142,8 @@ function copyExample(dir) {
 }
 
 /** Starts app.js on a free port, without REDIS_URL so that it runs its own redis-server. */
-function spawnApp(dir) {
-  const env = { ...process.env, PORT: '0' }
-  delete env.REDIS_URL
+function spawnApp(dir, cleanedEnv) {
+  const env = { ...cleanedEnv, PORT: '0' }
   const child = spawn(process.execPath, ['app.js'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (chunk) => {
@@ -139,18 +229,21 @@ function killQuietly(pid) {
 }
 
 async function main() {
-  assertBinaryBuilt()
+  const platform = thisPlatform()
+  const env = cleanEnv()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crr-pack-smoke-'))
   let child
   let clean = false
   try {
-    const tarball = await pack(dir)
+    const tarball = await packMain(dir)
+    const platformTarball = await packPlatform(dir, platform)
     const appDir = path.join(dir, 'app')
     fs.mkdirSync(appDir)
-    await install(appDir, tarball)
+    await install(appDir, [tarball, platformTarball], env)
+    await assertLoadsFromPlatformPackage(appDir, platform, env)
     copyExample(appDir)
 
-    child = spawnApp(appDir)
+    child = spawnApp(appDir, env)
     const app = await waitForUrl(child)
     await roundTrip(app.url)
 
@@ -160,7 +253,9 @@ async function main() {
       throw new Error(`app.js left its redis-server on port ${app.redisPort} running`)
     }
     clean = true
-    console.log(`pack-smoke: OK (${path.basename(tarball)}, session round trip at ${app.url})`)
+    console.log(
+      `pack-smoke: OK (${path.basename(tarball)} + ${path.basename(platformTarball)}, no cargo on PATH, session round trip at ${app.url})`,
+    )
   } finally {
     if (child && !clean) {
       // SIGTERM lets app.js stop its redis-server; stopChild escalates to SIGKILL if it hangs.
