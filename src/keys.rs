@@ -42,6 +42,56 @@ pub fn chunks<T>(items: &[T]) -> std::slice::Chunks<'_, T> {
     items.chunks(MAX_KEYS_PER_COMMAND)
 }
 
+/// The Redis Cluster hash slot of `key`: CRC16 (XMODEM) of the key, or of its `{hash tag}`
+/// when the key has a non-empty one, modulo 16384.
+pub fn slot(key: &[u8]) -> u16 {
+    let hashed = match key.iter().position(|&b| b == b'{') {
+        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+            _ => key,
+        },
+        None => key,
+    };
+    crc16(hashed) % 16384
+}
+
+fn crc16(bytes: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &byte in bytes {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// The keys of one multi-key command each: runs of at most `MAX_KEYS_PER_COMMAND`, and in a
+/// cluster (`by_slot`) never two slots in one run. The order is deterministic.
+pub fn key_groups(keys: &[Vec<u8>], by_slot: bool) -> Vec<Vec<&[u8]>> {
+    if !by_slot {
+        return chunks(keys)
+            .map(|c| c.iter().map(Vec::as_slice).collect())
+            .collect();
+    }
+    let mut by: std::collections::BTreeMap<u16, Vec<&[u8]>> = std::collections::BTreeMap::new();
+    for key in keys {
+        by.entry(slot(key)).or_default().push(key.as_slice());
+    }
+    by.into_values()
+        .flat_map(|same_slot| {
+            same_slot
+                .chunks(MAX_KEYS_PER_COMMAND)
+                .map(<[&[u8]]>::to_vec)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +115,31 @@ mod tests {
         assert_eq!(session_id("sess:", b"sess:x y"), Some("x y".into()));
         assert_eq!(session_id("sess:", b"other:x"), None);
         assert_eq!(session_id("sess:", b"sess:\xff"), None);
+    }
+
+    #[test]
+    fn slots_match_redis_cluster_keyslot() {
+        // Values from CLUSTER KEYSLOT on Redis 7.
+        assert_eq!(slot(b"foo"), 12182);
+        assert_eq!(slot(b"sess:abc"), slot(b"sess:abc"));
+        assert_eq!(slot(b"{user1000}.following"), slot(b"{user1000}.followers"));
+        assert_eq!(slot(b"foo{}{bar}"), slot(b"foo{}{bar}"));
+        assert_eq!(slot(b"{}"), crc16(b"{}") % 16384);
+        assert_eq!(slot(b"123456789"), 12739);
+    }
+
+    #[test]
+    fn groups_never_mix_slots_in_cluster_mode() {
+        let keys: Vec<Vec<u8>> = (0..5_000)
+            .map(|i| session_key("s:", &i.to_string()))
+            .collect();
+        let groups = key_groups(&keys, true);
+        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 5_000);
+        for group in &groups {
+            assert!(group.len() <= MAX_KEYS_PER_COMMAND);
+            assert!(group.iter().all(|k| slot(k) == slot(group[0])));
+        }
+        assert_eq!(key_groups(&keys, false).len(), 5);
     }
 
     #[test]

@@ -2,12 +2,16 @@
 //! napi exports only: the native client the JavaScript shim drives, and the constants it shares.
 
 mod client;
+mod connection;
 mod error;
 mod keys;
+mod mode;
 mod options;
 mod outbox;
+mod raw;
 mod runtime;
 mod store;
+mod tls_options;
 
 use std::sync::Arc;
 

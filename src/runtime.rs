@@ -8,6 +8,8 @@ static RUNTIME: OnceCell<Runtime> = OnceCell::new();
 
 pub fn get() -> napi::Result<&'static Runtime> {
     RUNTIME.get_or_try_init(|| {
+        // rustls needs one process-wide crypto provider; another addon may have set one already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("connect-redis-rs")

@@ -5,9 +5,10 @@ use std::collections::HashSet;
 
 use redis::{Pipeline, Value};
 
-use crate::client::{Client, Connection};
+use crate::client::Client;
+use crate::connection::Connection;
 use crate::error::{Code, StoreError};
-use crate::keys::{self, chunks};
+use crate::keys;
 use crate::outbox::{Delivery, Outbox, Reply};
 
 /// What `set` / `touch` do about expiry, decided in JavaScript from the TTL rules.
@@ -47,8 +48,15 @@ pub enum Bulk {
 }
 
 impl Op {
-    /// Adds this operation's commands to `pipe`; returns how many it added.
-    fn encode(&self, pipe: &mut Pipeline) -> usize {
+    /// GET, EXPIRE and DEL may be sent again after a reconnect; a SET may not (it could
+    /// overwrite a newer write that succeeded meanwhile).
+    fn idempotent(&self) -> bool {
+        !matches!(self, Op::Set { .. })
+    }
+
+    /// Adds this operation's commands to `pipe`; returns how many it added. In a cluster
+    /// (`by_slot`) a multi-key DEL is split by slot.
+    fn encode(&self, pipe: &mut Pipeline, by_slot: bool) -> usize {
         match self {
             Op::Get { key } => {
                 pipe.cmd("GET").arg(key);
@@ -79,21 +87,27 @@ impl Op {
                 }
             },
             Op::Destroy { keys } => {
-                let mut n = 0;
-                for chunk in chunks(keys) {
-                    pipe.cmd("DEL").arg(chunk);
-                    n += 1;
+                let groups = keys::key_groups(keys, by_slot);
+                for group in &groups {
+                    pipe.cmd("DEL").arg(group);
                 }
-                n
+                groups.len()
             }
         }
     }
 
-    /// Turns this operation's replies into its result.
-    fn decode(&self, replies: &mut dyn Iterator<Item = Value>) -> Reply {
-        let mut first = || replies.next().unwrap_or(Value::Nil);
+    /// Turns this operation's replies (one per command it added) into its result.
+    fn decode(&self, replies: Vec<Result<Value, StoreError>>) -> Reply {
+        let mut values = Vec::with_capacity(replies.len());
+        for reply in replies {
+            match reply {
+                Ok(value) => values.push(value),
+                Err(err) => return Reply::Failed(err),
+            }
+        }
+        let first = values.first().cloned().unwrap_or(Value::Nil);
         match self {
-            Op::Get { .. } => match first() {
+            Op::Get { .. } => match first {
                 Value::Nil => Reply::Nil,
                 Value::BulkString(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => Reply::Text(text),
@@ -101,7 +115,7 @@ impl Op {
                 },
                 other => unexpected(other),
             },
-            Op::Set { .. } => match first() {
+            Op::Set { .. } => match first {
                 Value::Okay | Value::Int(_) => Reply::Text("OK".into()),
                 other => unexpected(other),
             },
@@ -109,14 +123,14 @@ impl Op {
                 expiry: Expiry::Never,
                 ..
             } => Reply::Int(0),
-            Op::Touch { .. } => match first() {
+            Op::Touch { .. } => match first {
                 Value::Int(n) => Reply::Int(n.min(1)),
                 other => unexpected(other),
             },
-            Op::Destroy { keys } => {
+            Op::Destroy { .. } => {
                 let mut total = 0;
-                for _ in chunks(keys) {
-                    match first() {
+                for value in values {
+                    match value {
                         Value::Int(n) => total += n,
                         other => return unexpected(other),
                     }
@@ -128,49 +142,69 @@ impl Op {
 }
 
 fn unexpected(value: Value) -> Reply {
-    match value {
-        Value::ServerError(err) => Reply::Failed(StoreError::new(
-            Code::Server,
-            format!(
-                "connect-redis-rs: Redis replied with an error: {}",
-                redis::RedisError::from(err)
-            ),
-        )),
-        other => Reply::Failed(StoreError::new(
-            Code::Server,
-            format!("connect-redis-rs: unexpected reply from Redis: {other:?}"),
-        )),
-    }
+    Reply::Failed(unexpected_error(value))
 }
 
-/// Runs a tick's operations as one pipeline and delivers every result in one batch.
-pub async fn run_batch(client: Client, ops: Vec<(u32, Op)>, outbox: &Outbox) {
+fn unexpected_error(value: Value) -> StoreError {
+    StoreError::new(
+        Code::Server,
+        format!("connect-redis-rs: unexpected reply from Redis: {value:?}"),
+    )
+}
+
+/// Sends `ops` on `conn` as one pipeline and returns one reply per operation.
+async fn send(conn: &Connection, ops: &[&Op]) -> Vec<Reply> {
+    let by_slot = conn.is_cluster();
     let mut pipe = redis::pipe();
-    let mut count = 0;
-    for (_, op) in &ops {
-        count += op.encode(&mut pipe);
-    }
-    let replies = if count == 0 {
-        Ok(Vec::new())
+    let counts: Vec<usize> = ops.iter().map(|op| op.encode(&mut pipe, by_slot)).collect();
+    let total = counts.iter().sum();
+    let mut results = if total == 0 {
+        Vec::new()
     } else {
-        match client.connection().await {
-            Ok(conn) => conn.pipeline(&pipe, count).await,
-            Err(err) => Err(err),
+        conn.pipeline(&pipe, total).await
+    }
+    .into_iter();
+    ops.iter()
+        .zip(counts)
+        .map(|(op, n)| op.decode(results.by_ref().take(n).collect()))
+        .collect()
+}
+
+/// Runs a tick's operations as one pipeline and delivers every result in one batch. An
+/// idempotent operation that failed because the connection dropped is sent once more on the
+/// new connection, within the same deadline.
+pub async fn run_batch(client: Client, ops: Vec<(u32, Op)>, outbox: &Outbox) {
+    let deadline = tokio::time::Instant::now() + client.command_timeout();
+    let all: Vec<&Op> = ops.iter().map(|(_, op)| op).collect();
+    let replies = match client.connection_by(deadline).await {
+        Err(err) => all.iter().map(|_| Reply::Failed(err.clone())).collect(),
+        Ok(conn) => {
+            let mut replies = send(&conn, &all).await;
+            let retry: Vec<usize> = replies
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| {
+                    matches!(r, Reply::Failed(e) if e.code == Code::Connection)
+                        && all[*i].idempotent()
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if !retry.is_empty() {
+                if let Some(fresh) = client.reconnected(&conn, deadline).await {
+                    let again: Vec<&Op> = retry.iter().map(|&i| all[i]).collect();
+                    for (i, reply) in retry.into_iter().zip(send(&fresh, &again).await) {
+                        replies[i] = reply;
+                    }
+                }
+            }
+            replies
         }
     };
-    let deliveries: Vec<Delivery> = match replies {
-        Ok(values) => {
-            let mut values = values.into_iter();
-            ops.iter()
-                .map(|(id, op)| Delivery::Reply(*id, op.decode(&mut values)))
-                .collect()
-        }
-        Err(err) => ops
-            .iter()
-            .map(|(id, _)| Delivery::Reply(*id, Reply::Failed(err.clone())))
-            .collect(),
-    };
-    outbox.push(deliveries);
+    outbox.push(
+        ops.iter()
+            .zip(replies)
+            .map(|((id, _), reply)| Delivery::Reply(*id, reply)),
+    );
 }
 
 /// Runs one bulk operation and delivers its result.
@@ -208,7 +242,8 @@ async fn bulk_reply(
     }
 }
 
-/// Every key under `prefix`, each once (SCAN may return a key more than once).
+/// Every key under `prefix` on every node that holds data, each once (SCAN may return a key
+/// more than once).
 async fn scan(
     conn: &Connection,
     prefix: &str,
@@ -217,32 +252,28 @@ async fn scan(
     let pattern = keys::scan_pattern(prefix);
     let mut seen = HashSet::new();
     let mut found = Vec::new();
-    let mut cursor: u64 = 0;
-    loop {
-        let mut pipe = redis::pipe();
-        pipe.cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(scan_count);
-        let reply = conn
-            .pipeline(&pipe, 1)
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or(Value::Nil);
-        let (next, batch) = parse_scan(reply)?;
-        for key in batch {
-            if seen.insert(key.clone()) {
-                found.push(key);
+    for node in conn.scan_nodes().await? {
+        let mut cursor: u64 = 0;
+        loop {
+            let mut cmd = redis::cmd("SCAN");
+            cmd.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(scan_count);
+            let (next, batch) = parse_scan(conn.on_node(&node, cmd).await?)?;
+            for key in batch {
+                if seen.insert(key.clone()) {
+                    found.push(key);
+                }
             }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
         }
-        if next == 0 {
-            return Ok(found);
-        }
-        cursor = next;
     }
+    Ok(found)
 }
 
 fn parse_scan(reply: Value) -> Result<(u64, Vec<Vec<u8>>), StoreError> {
@@ -253,15 +284,6 @@ fn parse_scan(reply: Value) -> Result<(u64, Vec<Vec<u8>>), StoreError> {
         )
     };
     let Value::Array(mut parts) = reply else {
-        if let Value::ServerError(err) = reply {
-            return Err(StoreError::new(
-                Code::Server,
-                format!(
-                    "connect-redis-rs: Redis replied with an error: {}",
-                    redis::RedisError::from(err)
-                ),
-            ));
-        }
         return Err(bad("not an array"));
     };
     if parts.len() != 2 {
@@ -288,28 +310,39 @@ fn parse_scan(reply: Value) -> Result<(u64, Vec<Vec<u8>>), StoreError> {
 
 type Entry = (String, Result<String, StoreError>);
 
+/// One multi-key command per group of keys (bounded, one slot each in a cluster).
+async fn per_group(
+    conn: &Connection,
+    command: &str,
+    keys: &[Vec<u8>],
+) -> Result<Vec<(Vec<Vec<u8>>, Value)>, StoreError> {
+    let groups = keys::key_groups(keys, conn.is_cluster());
+    let mut out = Vec::with_capacity(groups.len());
+    // Bounded waves keep memory flat and leave Redis time for other clients between them.
+    for wave in groups.chunks(16) {
+        let mut pipe = redis::pipe();
+        for group in wave {
+            pipe.cmd(command).arg(group);
+        }
+        let results = conn.pipeline(&pipe, wave.len()).await;
+        for (group, result) in wave.iter().zip(results) {
+            out.push((group.iter().map(|k| k.to_vec()).collect(), result?));
+        }
+    }
+    Ok(out)
+}
+
 async fn read_all(
     conn: &Connection,
     prefix: &str,
     keys: &[Vec<u8>],
 ) -> Result<Vec<Entry>, StoreError> {
     let mut entries = Vec::with_capacity(keys.len());
-    for chunk in chunks(keys) {
-        let mut pipe = redis::pipe();
-        pipe.cmd("MGET").arg(chunk);
-        let reply = conn
-            .pipeline(&pipe, 1)
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or(Value::Nil);
+    for (group, reply) in per_group(conn, "MGET", keys).await? {
         let Value::Array(values) = reply else {
-            return Err(match unexpected(reply) {
-                Reply::Failed(err) => err,
-                _ => StoreError::new(Code::Server, "connect-redis-rs: unexpected MGET reply"),
-            });
+            return Err(unexpected_error(reply));
         };
-        for (key, value) in chunk.iter().zip(values) {
+        for (key, value) in group.iter().zip(values) {
             let Some(sid) = keys::session_id(prefix, key) else {
                 continue;
             };
@@ -329,18 +362,10 @@ async fn read_all(
 
 async fn delete_all(conn: &Connection, keys: &[Vec<u8>]) -> Result<i64, StoreError> {
     let mut total = 0;
-    for chunk in chunks(keys) {
-        let mut pipe = redis::pipe();
-        pipe.cmd("UNLINK").arg(chunk);
-        match conn.pipeline(&pipe, 1).await?.into_iter().next() {
-            Some(Value::Int(n)) => total += n,
-            Some(other) => {
-                return Err(match unexpected(other) {
-                    Reply::Failed(err) => err,
-                    _ => StoreError::new(Code::Server, "connect-redis-rs: unexpected UNLINK reply"),
-                })
-            }
-            None => {}
+    for (_, reply) in per_group(conn, "UNLINK", keys).await? {
+        match reply {
+            Value::Int(n) => total += n,
+            other => return Err(unexpected_error(other)),
         }
     }
     Ok(total)
@@ -358,9 +383,14 @@ mod tests {
                 .collect(),
         };
         let mut pipe = redis::pipe();
-        assert_eq!(op.encode(&mut pipe), 3);
-        let mut replies = vec![Value::Int(1_000), Value::Int(999), Value::Int(345)].into_iter();
-        assert!(matches!(op.decode(&mut replies), Reply::Int(2_344)));
+        assert_eq!(op.encode(&mut pipe, false), 3);
+        let replies = vec![
+            Ok(Value::Int(1_000)),
+            Ok(Value::Int(999)),
+            Ok(Value::Int(345)),
+        ];
+        assert!(matches!(op.decode(replies), Reply::Int(2_344)));
+        assert!(op.encode(&mut redis::pipe(), true) > 3);
     }
 
     #[test]
@@ -369,14 +399,26 @@ mod tests {
             key: b"k".to_vec(),
             expiry: Expiry::Never,
         };
-        assert_eq!(op.encode(&mut redis::pipe()), 0);
+        assert_eq!(op.encode(&mut redis::pipe(), false), 0);
     }
 
     #[test]
     fn get_of_non_utf8_is_corrupt() {
         let op = Op::Get { key: b"k".to_vec() };
-        let mut replies = vec![Value::BulkString(vec![0xff, 0xfe])].into_iter();
-        assert!(matches!(op.decode(&mut replies), Reply::Corrupt(_)));
+        let replies = vec![Ok(Value::BulkString(vec![0xff, 0xfe]))];
+        assert!(matches!(op.decode(replies), Reply::Corrupt(_)));
+    }
+
+    #[test]
+    fn only_set_is_not_retried() {
+        assert!(!Op::Set {
+            key: b"k".to_vec(),
+            value: String::new(),
+            expiry: Expiry::Never
+        }
+        .idempotent());
+        assert!(Op::Get { key: b"k".to_vec() }.idempotent());
+        assert!(Op::Destroy { keys: vec![] }.idempotent());
     }
 
     #[test]

@@ -1,0 +1,221 @@
+//! How the store reaches Redis: one server, the primary a sentinel names, or a cluster. Each
+//! mode makes a `Connection`; everything after that is the same.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{AsyncConnectionConfig, ConnectionInfo, ProtocolVersion, PushInfo, PushKind, TlsMode};
+use tokio::sync::{Mutex, Notify};
+
+use crate::connection::{ConnectError, Connection};
+use crate::error::StoreError;
+use crate::options::{Settings, Topology};
+use crate::tls_options::TlsOptions;
+
+pub enum Mode {
+    /// RESP3 tells of a dropped connection at once; RESP2 is the fallback for servers before
+    /// Redis 6 (or with HELLO disabled).
+    Standalone {
+        resp3: redis::Client,
+        resp2: redis::Client,
+        use_resp2: AtomicBool,
+    },
+    Sentinel(Mutex<SentinelClient>),
+    Cluster(ClusterClient),
+}
+
+fn tls_mode(tls: &TlsOptions) -> TlsMode {
+    if tls.insecure {
+        TlsMode::Insecure
+    } else {
+        TlsMode::Secure
+    }
+}
+
+fn invalid(settings: &Settings, err: redis::RedisError) -> StoreError {
+    StoreError::from_redis(&err, &settings.address)
+}
+
+impl Mode {
+    pub fn new(settings: &Settings) -> Result<Mode, StoreError> {
+        match &settings.topology {
+            Topology::Standalone(info) => {
+                let open = |protocol| {
+                    let info = info
+                        .clone()
+                        .set_redis_settings(settings.redis.clone().set_protocol(protocol));
+                    standalone_client(info, settings.tls.as_ref()).map_err(|e| invalid(settings, e))
+                };
+                Ok(Mode::Standalone {
+                    resp3: open(ProtocolVersion::RESP3)?,
+                    resp2: open(ProtocolVersion::RESP2)?,
+                    use_resp2: AtomicBool::new(false),
+                })
+            }
+            Topology::Sentinel {
+                sentinels,
+                name,
+                username,
+                password,
+                tls,
+            } => {
+                let redis = &settings.redis;
+                let mut builder =
+                    SentinelClientBuilder::new(sentinels.clone(), name, SentinelServerType::Master)
+                        .map_err(|e| invalid(settings, e))?
+                        .set_client_to_redis_db(redis.db())
+                        .set_client_to_redis_protocol(ProtocolVersion::RESP3);
+                if let Some(user) = redis.username() {
+                    builder = builder.set_client_to_redis_username(user);
+                }
+                if let Some(pass) = redis.password() {
+                    builder = builder.set_client_to_redis_password(pass);
+                }
+                if let Some(tls) = &settings.tls {
+                    builder = builder
+                        .set_client_to_redis_tls_mode(tls_mode(tls))
+                        .set_client_to_redis_certificates(tls.certificates());
+                }
+                if let Some(user) = username {
+                    builder = builder.set_client_to_sentinel_username(user);
+                }
+                if let Some(pass) = password {
+                    builder = builder.set_client_to_sentinel_password(pass);
+                }
+                if let Some(tls) = tls {
+                    builder = builder
+                        .set_client_to_sentinel_tls_mode(tls_mode(tls))
+                        .set_client_to_sentinel_certificates(tls.certificates());
+                }
+                Ok(Mode::Sentinel(Mutex::new(
+                    builder.build().map_err(|e| invalid(settings, e))?,
+                )))
+            }
+            Topology::Cluster {
+                seeds,
+                read_from_replicas,
+            } => {
+                let redis = &settings.redis;
+                let mut builder = ClusterClientBuilder::new(seeds.clone())
+                    .connection_timeout(settings.connect_timeout)
+                    .response_timeout(settings.command_timeout)
+                    .use_protocol(ProtocolVersion::RESP2);
+                if let Some(user) = redis.username() {
+                    builder = builder.username(user);
+                }
+                if let Some(pass) = redis.password() {
+                    builder = builder.password(pass);
+                }
+                if let Some(tls) = &settings.tls {
+                    builder = builder.tls(tls_mode(tls)).certs(tls.certificates());
+                }
+                if *read_from_replicas {
+                    builder = builder
+                        .read_routing_strategy(redis::cluster_read_routing::RandomReplicaStrategy);
+                }
+                Ok(Mode::Cluster(
+                    builder.build().map_err(|e| invalid(settings, e))?,
+                ))
+            }
+        }
+    }
+
+    pub async fn connect(&self, settings: &Settings) -> Result<Connection, ConnectError> {
+        match self {
+            Mode::Standalone {
+                resp3,
+                resp2,
+                use_resp2,
+            } => {
+                if !use_resp2.load(Ordering::Relaxed) {
+                    match connect_single(settings, resp3, true).await {
+                        Err(ConnectError::Redis(err)) if no_resp3(&err) => {
+                            use_resp2.store(true, Ordering::Relaxed)
+                        }
+                        other => return other,
+                    }
+                }
+                connect_single(settings, resp2, false).await
+            }
+            Mode::Sentinel(sentinel) => {
+                let found = tokio::time::timeout(settings.connect_timeout, async {
+                    sentinel.lock().await.async_get_client().await
+                })
+                .await;
+                match found {
+                    Ok(Ok(client)) => connect_single(settings, &client, true).await,
+                    Ok(Err(err)) => Err(ConnectError::Redis(err)),
+                    Err(_) => Err(ConnectError::TimedOut),
+                }
+            }
+            Mode::Cluster(cluster) => {
+                match tokio::time::timeout(settings.connect_timeout, cluster.get_async_connection())
+                    .await
+                {
+                    Ok(Ok(conn)) => Ok(Connection::cluster(
+                        conn,
+                        settings.command_timeout,
+                        settings.address.as_str().into(),
+                    )),
+                    Ok(Err(err)) => Err(ConnectError::Redis(err)),
+                    Err(_) => Err(ConnectError::TimedOut),
+                }
+            }
+        }
+    }
+}
+
+fn standalone_client(
+    info: ConnectionInfo,
+    tls: Option<&TlsOptions>,
+) -> redis::RedisResult<redis::Client> {
+    match tls {
+        Some(tls) => redis::Client::build_with_tls(info, tls.certificates()),
+        None => redis::Client::open(info),
+    }
+}
+
+/// A server before Redis 6 answers HELLO with "unknown command" (redis-rs: RESP3NotSupported);
+/// one with HELLO renamed away answers a plain ERR.
+fn no_resp3(err: &redis::RedisError) -> bool {
+    matches!(
+        err.kind(),
+        redis::ErrorKind::RESP3NotSupported
+            | redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError)
+    )
+}
+
+/// One connection attempt to one server; `pushes` (RESP3) lets the server tell of a drop.
+async fn connect_single(
+    settings: &Settings,
+    redis: &redis::Client,
+    pushes: bool,
+) -> Result<Connection, ConnectError> {
+    let lost = Arc::new(Notify::new());
+    let mut config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(settings.connect_timeout))
+        .set_response_timeout(Some(settings.command_timeout));
+    if pushes {
+        let lost = lost.clone();
+        config = config.set_push_sender(move |info: PushInfo| {
+            if info.kind == PushKind::Disconnection {
+                lost.notify_one();
+            }
+            Ok::<(), std::convert::Infallible>(())
+        });
+    }
+    let attempt = redis.get_multiplexed_async_connection_with_config(&config);
+    match tokio::time::timeout(settings.connect_timeout, attempt).await {
+        Ok(Ok(conn)) => Ok(Connection::single(
+            conn,
+            lost,
+            pushes,
+            settings.command_timeout,
+            settings.address.as_str().into(),
+        )),
+        Ok(Err(err)) => Err(ConnectError::Redis(err)),
+        Err(_) => Err(ConnectError::TimedOut),
+    }
+}
