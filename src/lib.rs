@@ -64,7 +64,7 @@ pub struct Defaults {
 }
 
 /// The store's defaults.
-#[napi]
+#[napi(catch_unwind)]
 pub fn defaults() -> Defaults {
     Defaults {
         prefix: keys::DEFAULT_PREFIX.to_string(),
@@ -75,27 +75,27 @@ pub fn defaults() -> Defaults {
 }
 
 /// The Redis key of session `sid` under `prefix`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn session_key(prefix: String, sid: String) -> String {
     // Both are valid UTF-8, so their concatenation is too.
     String::from_utf8_lossy(&keys::session_key(&prefix, &sid)).into_owned()
 }
 
 /// The SCAN MATCH pattern for every session under `prefix` (glob characters escaped).
-#[napi]
+#[napi(catch_unwind)]
 pub fn scan_pattern(prefix: String) -> String {
     keys::scan_pattern(&prefix)
 }
 
 /// The error every operation gets after the client was closed.
-#[napi(ts_return_type = "Error")]
+#[napi(ts_return_type = "Error", catch_unwind)]
 pub fn closed_error(env: Env) -> Result<napi::Unknown<'static>> {
     let value = unsafe { StoreError::closed().to_js(env.raw())? };
     Ok(unsafe { napi::Unknown::from_raw_unchecked(env.raw(), value) })
 }
 
 /// Checks connection options and throws a `TypeError` naming the first bad one.
-#[napi]
+#[napi(catch_unwind)]
 pub fn check_connection_options(env: Env, options: Option<Object>) -> Result<()> {
     settings(&env, options.as_ref()).map(|_| ())
 }
@@ -120,7 +120,7 @@ pub struct NativeClient {
 impl NativeClient {
     /// Checks the options (a `TypeError` names a bad one) and starts connecting in the
     /// background.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         options: Option<Object>,
@@ -140,13 +140,13 @@ impl NativeClient {
     }
 
     /// `host:port` or the socket path.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn address(&self) -> String {
         self.client.address().to_string()
     }
 
     /// Whether a connection is established right now.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn connected(&self) -> bool {
         self.client.is_connected()
     }
@@ -154,7 +154,7 @@ impl NativeClient {
     /// Sends the operations of one tick as one pipeline. `ops` is flat, six slots an operation:
     /// `id, kind, prefix, sid (or an array of sids for Destroy), value, ttl` where ttl is
     /// seconds, 0 to delete, or -1 for no expiry.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn submit(&self, env: Env, ops: Array) -> Result<()> {
         let mut batch = Vec::with_capacity(ops.len() as usize / 6);
         let mut i = 0;
@@ -203,14 +203,16 @@ impl NativeClient {
             batch.push((id, op));
             i += 6;
         }
+        let ids: Vec<u32> = batch.iter().map(|(id, _)| *id).collect();
         let client = self.client.clone();
         let outbox = self.outbox.clone();
-        runtime::get()?.spawn(async move { store::run_batch(client, batch, &outbox).await });
-        Ok(())
+        spawn_guarded(ids, self.outbox.clone(), async move {
+            store::run_batch(client, batch, &outbox).await
+        })
     }
 
     /// Starts a bulk operation (`BulkKind`) over every session under `prefix`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn bulk(&self, id: u32, kind: BulkKind, prefix: String, scan_count: u32) -> Result<()> {
         let bulk = match kind {
             BulkKind::Ids => Bulk::Ids,
@@ -219,25 +221,48 @@ impl NativeClient {
         };
         let client = self.client.clone();
         let outbox = self.outbox.clone();
-        runtime::get()?.spawn(async move {
+        spawn_guarded(vec![id], self.outbox.clone(), async move {
             store::run_bulk(client, id, bulk, prefix, scan_count.max(1), &outbox).await
-        });
-        Ok(())
+        })
     }
 
     /// Whether in-flight operations keep the process alive; the shim turns this on while any
     /// operation is pending.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn keep_alive(&self, env: Env, on: bool) -> Result<()> {
         self.outbox.keep_alive(&env, on)
     }
 
     /// Closes the connection; later operations fail with `ERR_REDIS_CLOSED`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.client.close();
         self.outbox.close();
     }
+}
+
+/// Runs `work` on the runtime; should it panic, the operations `ids` fail with an error
+/// instead of waiting forever (a panic must never reach Node).
+fn spawn_guarded(
+    ids: Vec<u32>,
+    outbox: Arc<Outbox>,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let runtime = runtime::get()?;
+    let task = runtime.spawn(work);
+    runtime.spawn(async move {
+        if task.await.is_err() {
+            let err = StoreError::new(
+                error::Code::Server,
+                "connect-redis-rs: internal error while running this operation (please report it)",
+            );
+            outbox.push(
+                ids.into_iter()
+                    .map(|id| outbox::Delivery::Reply(id, outbox::Reply::Failed(err.clone()))),
+            );
+        }
+    });
+    Ok(())
 }
 
 /// The JavaScript TTL decision as an expiry: seconds, 0 (or less, or NaN) to delete, -1 none.
