@@ -7,6 +7,8 @@ mod error;
 mod keys;
 mod mode;
 mod options;
+#[cfg(test)]
+mod options_fuzz;
 mod outbox;
 mod raw;
 mod runtime;
