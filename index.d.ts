@@ -44,8 +44,9 @@ export interface Serializer {
 }
 
 export interface StoreOptions<TtlFn> extends ConnectionOptions {
-  /** A client from `createClient()`, shared between stores. */
-  client?: NativeClient
+  /** A client from `createClient()` (shared between stores), or an existing node_redis 2.x/3.x,
+   * node-redis 4/5/6 (client or cluster) or ioredis (client or Cluster) client. */
+  client?: NativeClient | object
   /** Key prefix, default `'sess:'`; `''` is kept. */
   prefix?: string
   /** COUNT hint for SCAN, default 100. */
@@ -82,11 +83,12 @@ export declare class NativeClient extends EventEmitter {
 
 declare class RedisStoreBase<TtlFn> extends Store {
   constructor(options?: StoreOptions<TtlFn>)
-  /** The native client (or the one passed as `client`). */
-  client: NativeClient
+  /** The native client, or the client passed as `client`, untouched. */
+  client: NativeClient | any
   prefix: string
   scanCount: number
   serializer: Serializer
+  /** The class form shows 86400 when no `ttl` was given (as connect-redis 10). */
   ttl: number | string | TtlFn | undefined
   disableTTL: boolean
   disableTouch: boolean

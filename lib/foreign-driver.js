@@ -1,169 +1,150 @@
 'use strict'
-// The driver for a client the application already has (node_redis 2.x/3.x, node-redis 4/5,
-// ioredis): the same primitive operations as lib/native-driver.js, every command sent through
-// the user's own client. Keys, glob escaping and chunk sizes come from the native helpers.
+// The driver for a client the application already has (node_redis 2.x/3.x, node-redis 4+ and
+// its cluster, ioredis and its Cluster): the same primitive operations as lib/native-driver.js,
+// every command sent through the user's own client by an adapter (lib/foreign/). Keys, glob
+// escaping and chunk sizes come from the native helpers; on a cluster, multi-key commands are
+// grouped by slot and SCAN runs on every primary.
 
 const { EventEmitter } = require('node:events')
 const { defaults, scanPattern, sessionKey } = require('./binding')
-const { invalid } = require('./store-options')
-const { EXPIRED, NO_EXPIRY } = require('./ttl')
+const { watch } = require('./foreign/connection')
+const { adapterFor } = require('./foreign/detect')
+const { asError } = require('./foreign/error')
+const { keySlot } = require('./foreign/slot')
+const { EXPIRED } = require('./ttl')
 
 const { maxKeysPerCommand } = defaults()
-
-/** A function `send(args) → Promise<reply>` for the client's API, or null. */
-function commandSender(client) {
-  if (client.v4 && typeof client.v4.sendCommand === 'function') {
-    return (args) => client.v4.sendCommand(args) // node-redis 4 with legacyMode
-  }
-  if (typeof client.sendCommand === 'function' && ('isOpen' in client || typeof client.scanIterator === 'function')) {
-    return (args) => client.sendCommand(args) // node-redis 4 / 5
-  }
-  if (typeof client.call === 'function' && typeof client.pipeline === 'function') {
-    return (args) => client.call(...args) // ioredis
-  }
-  if (typeof client.send_command === 'function') {
-    // node_redis 2.x / 3.x, and anything else with its callback API.
-    return (args) =>
-      new Promise((resolve, reject) => {
-        client.send_command(args[0], args.slice(1), (err, reply) => (err ? reject(err) : resolve(reply)))
-      })
-  }
-  return null
-}
-
-function isCluster(client) {
-  return client.isCluster === true || (typeof client.nodes === 'function' && 'slots' in client) || Array.isArray(client.masters)
-}
-
-/** Whether the client says it can take commands right now. */
-function isReady(client) {
-  if (typeof client.isReady === 'boolean') return client.isReady
-  if (typeof client.status === 'string') return client.status === 'ready'
-  return Boolean(client.ready || client.connected)
-}
 
 class ForeignDriver extends EventEmitter {
   constructor(client) {
     super()
-    if (isCluster(client)) {
-      throw invalid('client', 'a standalone client (cluster clients are not supported yet: use one node per store)', client)
-    }
-    const send = commandSender(client)
-    if (!send) {
-      throw invalid(
-        'client',
-        'a Redis client (node_redis, node-redis or ioredis); this object has none of sendCommand, call or send_command',
-        client,
-      )
-    }
-    this._send = send
     this.client = client
-    this.connected = isReady(client)
-    this._listeners = {
-      ready: () => this._up(),
-      end: (err) => this._down(err),
-      close: (err) => this._down(err),
-      reconnecting: (err) => this._down(err),
-      // Without a listener an 'error' event on the user's client would crash the process.
-      error: (err) => this._down(err),
-    }
-    if (typeof client.on === 'function') {
-      for (const [event, fn] of Object.entries(this._listeners)) client.on(event, fn)
-    }
+    this._adapter = adapterFor(client)
+    this._connection = watch(client, this._adapter, {
+      onUp: () => this.emit('connect'),
+      onDown: (err) => this.emit('disconnect', err),
+    })
   }
 
-  _up() {
-    if (this.connected) return
-    this.connected = true
-    this.emit('connect')
+  /** Which kind of client this is, e.g. 'ioredis Cluster'. */
+  get kind() {
+    return this._adapter.kind
   }
 
-  _down(err) {
-    const wasConnected = this.connected
-    this.connected = false
-    if (wasConnected || err instanceof Error) {
-      this.emit('disconnect', err instanceof Error ? err : new Error('connect-redis-rs: the Redis client disconnected'))
-    }
+  get connected() {
+    return this._connection.connected
   }
 
   detach() {
-    if (typeof this.client.removeListener !== 'function') return
-    for (const [event, fn] of Object.entries(this._listeners)) this.client.removeListener(event, fn)
+    this._connection.detach()
   }
 
-  _run(args, done, shape) {
+  // Runs `send` (which calls the client synchronously) and hands its outcome to `done`.
+  _run(send, done, shape) {
     let sent
     try {
-      sent = this._send(args)
+      sent = send()
     } catch (err) {
-      return done(err)
+      return done(asError(err))
     }
-    Promise.resolve(sent).then((reply) => done(null, shape ? shape(reply) : reply), (err) => done(err))
+    Promise.resolve(sent).then((reply) => done(null, shape ? shape(reply) : reply), (err) => done(asError(err)))
   }
 
   get(prefix, sid, done) {
-    this._run(['GET', sessionKey(prefix, sid)], done, (reply) => (reply == null ? null : String(reply)))
+    const key = sessionKey(prefix, sid)
+    this._run(() => this._adapter.get(key), done, (reply) => (reply == null ? null : String(reply)))
   }
 
   set(prefix, sid, value, ttl, done) {
     const key = sessionKey(prefix, sid)
-    if (ttl === EXPIRED) return this._run(['DEL', key], done, () => 'OK')
-    const args = ttl === NO_EXPIRY ? ['SET', key, value] : ['SET', key, value, 'EX', String(ttl)]
-    this._run(args, done)
+    if (ttl === EXPIRED) return this._run(() => this._adapter.del([key]), done, () => 'OK')
+    this._run(() => this._adapter.set(key, value, ttl), done, () => 'OK')
   }
 
   expire(prefix, sid, ttl, done) {
     const key = sessionKey(prefix, sid)
-    const args = ttl === EXPIRED ? ['DEL', key] : ['EXPIRE', key, String(ttl)]
-    this._run(args, done, (n) => Math.min(Number(n), 1))
+    const send = ttl === EXPIRED ? () => this._adapter.del([key]) : () => this._adapter.expire(key, ttl)
+    this._run(send, done, (n) => Math.min(Number(n), 1))
   }
 
   destroy(prefix, sids, done) {
-    this._each('DEL', sids.map((sid) => sessionKey(prefix, sid)), done)
+    const keys = sids.map((sid) => sessionKey(prefix, sid))
+    // Every chunk is sent now, in this tick, as one pipeline would be.
+    this._run(() => Promise.all(this._chunks(keys).map((chunk) => this._adapter.del(chunk))), done, sum)
   }
 
   ids(prefix, scanCount, done) {
-    this._scan(prefix, scanCount).then((keys) => done(null, keys.map((k) => k.slice(prefix.length))), done)
+    this._scan(prefix, scanCount).then((keys) => done(null, keys.map((k) => k.slice(prefix.length))), (err) => done(asError(err)))
   }
 
   all(prefix, scanCount, done) {
     this._scan(prefix, scanCount)
       .then(async (keys) => {
         const flat = []
-        for (let i = 0; i < keys.length; i += maxKeysPerCommand) {
-          const chunk = keys.slice(i, i + maxKeysPerCommand)
-          const values = await this._send(['MGET', ...chunk])
-          chunk.forEach((key, j) => {
-            if (values[j] != null) flat.push(key.slice(prefix.length), String(values[j]))
+        for (const chunk of this._chunks(keys)) {
+          const values = await this._adapter.mget(chunk)
+          chunk.forEach((key, i) => {
+            if (values[i] != null) flat.push(key.slice(prefix.length), String(values[i]))
           })
         }
         return flat
       })
-      .then((flat) => done(null, flat), done)
+      .then((flat) => done(null, flat), (err) => done(asError(err)))
   }
 
   clear(prefix, scanCount, done) {
-    this._scan(prefix, scanCount).then((keys) => this._each('UNLINK', keys, done), done)
+    this._scan(prefix, scanCount)
+      .then(async (keys) => {
+        let deleted = 0
+        for (const chunk of this._chunks(keys)) deleted += Number(await this._adapter.unlink(chunk))
+        return deleted
+      })
+      .then((deleted) => done(null, deleted), (err) => done(asError(err)))
   }
 
-  _each(command, keys, done) {
+  /** Chunks of at most maxKeysPerCommand keys, each within one slot on a cluster. */
+  _chunks(keys) {
+    const groups = this._adapter.cluster ? bySlot(keys, this._adapter.keyPrefix) : [keys]
     const chunks = []
-    for (let i = 0; i < keys.length; i += maxKeysPerCommand) chunks.push(keys.slice(i, i + maxKeysPerCommand))
-    Promise.all(chunks.map((chunk) => this._send([command, ...chunk])))
-      .then((counts) => done(null, counts.reduce((sum, n) => sum + Number(n), 0)), done)
+    for (const group of groups) {
+      for (let i = 0; i < group.length; i += maxKeysPerCommand) chunks.push(group.slice(i, i + maxKeysPerCommand))
+    }
+    return chunks
   }
 
+  /** Every key under `prefix` on every primary, once, as the client names them. */
   async _scan(prefix, scanCount) {
-    const pattern = scanPattern(prefix)
+    const { keyPrefix } = this._adapter
+    const pattern = scanPattern(keyPrefix + prefix)
     const seen = new Set()
-    let cursor = '0'
-    do {
-      const [next, keys] = await this._send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(scanCount)])
-      for (const key of keys) seen.add(String(key))
-      cursor = String(next)
-    } while (cursor !== '0')
+    const scanners = await this._adapter.scanners()
+    await Promise.all(
+      scanners.map(async (scan) => {
+        let cursor = '0'
+        do {
+          const [next, keys] = await scan(cursor, pattern, scanCount)
+          for (const key of keys) seen.add(String(key).slice(keyPrefix.length))
+          cursor = String(next)
+        } while (cursor !== '0')
+      }),
+    )
     return [...seen]
   }
+}
+
+function bySlot(keys, keyPrefix) {
+  const groups = new Map()
+  for (const key of keys) {
+    const slot = keySlot(keyPrefix + key)
+    const group = groups.get(slot)
+    if (group) group.push(key)
+    else groups.set(slot, [key])
+  }
+  return groups.values()
+}
+
+function sum(counts) {
+  return counts.reduce((total, n) => total + Number(n), 0)
 }
 
 module.exports = { ForeignDriver }

@@ -3,7 +3,8 @@
 // One implementation serves both API forms; `form` is 'factory' (connect-redis 3.x) or
 // 'class' (connect-redis 10), and only the ttl function's arguments differ between them.
 
-const { settle } = require('./callback')
+const { settle: settleObserved } = require('./callback')
+const { defaults } = require('./binding')
 const { ForeignDriver } = require('./foreign-driver')
 const { NativeDriver } = require('./native-driver')
 const { storeOptions, invalid } = require('./store-options')
@@ -12,7 +13,19 @@ const { expiryFor, EXPIRED } = require('./ttl')
 /** all() parses this many sessions, then yields to the event loop. */
 const PARSE_SLICE = 2000
 
+const DEFAULT_TTL = defaults().ttl
+
+/** connect-redis 3.x methods returned nothing, so 3.x code never handles a rejection: in the
+ * factory form a call without a callback must not become an unhandled rejection (the returned
+ * Promise still rejects for whoever awaits it). */
+function settleUnobserved(callback, onCallbackThrow, run) {
+  const promise = settleObserved(callback, onCallbackThrow, run)
+  promise.catch(() => {})
+  return promise
+}
+
 function defineStore(Store, form) {
+  const settle = form === 'factory' ? settleUnobserved : settleObserved
   class RedisStore extends Store {
     constructor(options = {}) {
       super(options)
@@ -177,6 +190,17 @@ function defineStore(Store, form) {
       else process.emitWarning(err)
     }
   }
+  // The TTL option lives in `_ttl` (read by the TTL rule). connect-redis 10 shows 86400 in
+  // `store.ttl` when none was given; 3.x showed what was given.
+  Object.defineProperty(RedisStore.prototype, 'ttl', {
+    configurable: true,
+    get() {
+      return form === 'class' && this._ttl === undefined ? DEFAULT_TTL : this._ttl
+    },
+    set(value) {
+      this._ttl = value
+    },
+  })
   return RedisStore
 }
 

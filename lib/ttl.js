@@ -34,7 +34,8 @@ function checkTtl(ttl) {
 
 /** Seconds until `sess` expires, before the "expired" rule is applied. */
 function ttlSeconds(store, sess, sid, form) {
-  const ttl = store.ttl
+  // The option as given (`store.ttl` shows a default in the class form).
+  const ttl = store._ttl
   checkTtl(ttl)
   if (typeof ttl === 'function') return Number(form === 'factory' ? ttl(store, sess, sid) : ttl(sess))
   if (ttl != null) return Number(ttl)
