@@ -243,28 +243,41 @@ impl NativeClient {
     }
 }
 
-/// Runs `work` on the runtime; should it panic, the operations `ids` fail with an error
-/// instead of waiting forever (a panic must never reach Node).
+/// Runs `work` on the runtime. Should it panic, its guard is dropped unfinished and the
+/// operations `ids` fail with an error instead of waiting forever (a panic never reaches Node).
 fn spawn_guarded(
     ids: Vec<u32>,
     outbox: Arc<Outbox>,
     work: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let runtime = runtime::get()?;
-    let task = runtime.spawn(work);
-    runtime.spawn(async move {
-        if task.await.is_err() {
-            let err = StoreError::new(
-                error::Code::Server,
-                "connect-redis-rs: internal error while running this operation (please report it)",
-            );
-            outbox.push(
-                ids.into_iter()
-                    .map(|id| outbox::Delivery::Reply(id, outbox::Reply::Failed(err.clone()))),
-            );
-        }
+    let mut guard = PanicGuard { ids, outbox };
+    runtime::get()?.spawn(async move {
+        work.await;
+        guard.ids.clear();
     });
     Ok(())
+}
+
+struct PanicGuard {
+    ids: Vec<u32>,
+    outbox: Arc<Outbox>,
+}
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if self.ids.is_empty() {
+            return;
+        }
+        let err = StoreError::new(
+            error::Code::Server,
+            "connect-redis-rs: internal error while running this operation (please report it)",
+        );
+        let failed = self
+            .ids
+            .drain(..)
+            .map(|id| outbox::Delivery::Reply(id, outbox::Reply::Failed(err.clone())));
+        self.outbox.push(failed.collect::<Vec<_>>());
+    }
 }
 
 /// The JavaScript TTL decision as an expiry: seconds, 0 (or less, or NaN) to delete, -1 none.
