@@ -6,14 +6,12 @@
 // grouped by slot and SCAN runs on every primary.
 
 const { EventEmitter } = require('node:events')
-const { defaults, scanPattern, sessionKey } = require('./binding')
+const { keyGroups, scanPattern, sessionKey } = require('./binding')
 const { watch } = require('./foreign/connection')
 const { adapterFor } = require('./foreign/detect')
 const { asError } = require('./foreign/error')
-const { keySlot } = require('./foreign/slot')
 const { EXPIRED } = require('./ttl')
 
-const { maxKeysPerCommand } = defaults()
 
 class ForeignDriver extends EventEmitter {
   constructor(client) {
@@ -102,14 +100,9 @@ class ForeignDriver extends EventEmitter {
       .then((deleted) => done(null, deleted), (err) => done(asError(err)))
   }
 
-  /** Chunks of at most maxKeysPerCommand keys, each within one slot on a cluster. */
+  /** Bounded chunks of keys, each within one slot on a cluster (the rule lives in Rust). */
   _chunks(keys) {
-    const groups = this._adapter.cluster ? bySlot(keys, this._adapter.keyPrefix) : [keys]
-    const chunks = []
-    for (const group of groups) {
-      for (let i = 0; i < group.length; i += maxKeysPerCommand) chunks.push(group.slice(i, i + maxKeysPerCommand))
-    }
-    return chunks
+    return keyGroups(keys, Boolean(this._adapter.cluster), this._adapter.keyPrefix)
   }
 
   /** Every key under `prefix` on every primary, once, as the client names them. */
@@ -132,16 +125,6 @@ class ForeignDriver extends EventEmitter {
   }
 }
 
-function bySlot(keys, keyPrefix) {
-  const groups = new Map()
-  for (const key of keys) {
-    const slot = keySlot(keyPrefix + key)
-    const group = groups.get(slot)
-    if (group) group.push(key)
-    else groups.set(slot, [key])
-  }
-  return groups.values()
-}
 
 function sum(counts) {
   return counts.reduce((total, n) => total + Number(n), 0)

@@ -37,11 +37,6 @@ pub fn session_id(prefix: &str, key: &[u8]) -> Option<String> {
     std::str::from_utf8(rest).ok().map(str::to_owned)
 }
 
-/// Splits `items` into runs of at most `MAX_KEYS_PER_COMMAND`.
-pub fn chunks<T>(items: &[T]) -> std::slice::Chunks<'_, T> {
-    items.chunks(MAX_KEYS_PER_COMMAND)
-}
-
 /// The Redis Cluster hash slot of `key`: CRC16 (XMODEM) of the key, or of its `{hash tag}`
 /// when the key has a non-empty one, modulo 16384.
 pub fn slot(key: &[u8]) -> u16 {
@@ -73,20 +68,30 @@ fn crc16(bytes: &[u8]) -> u16 {
 /// The keys of one multi-key command each: runs of at most `MAX_KEYS_PER_COMMAND`, and in a
 /// cluster (`by_slot`) never two slots in one run. The order is deterministic.
 pub fn key_groups(keys: &[Vec<u8>], by_slot: bool) -> Vec<Vec<&[u8]>> {
-    if !by_slot {
-        return chunks(keys)
-            .map(|c| c.iter().map(Vec::as_slice).collect())
+    group_indices(keys.len(), by_slot.then_some(|i: usize| slot(&keys[i])))
+        .into_iter()
+        .map(|group| group.into_iter().map(|i| keys[i].as_slice()).collect())
+        .collect()
+}
+
+/// Groups `0..len` as `key_groups` groups keys; `slot_of` (in a cluster) gives each one's slot.
+pub fn group_indices(len: usize, slot_of: Option<impl Fn(usize) -> u16>) -> Vec<Vec<usize>> {
+    let Some(slot_of) = slot_of else {
+        return (0..len)
+            .collect::<Vec<_>>()
+            .chunks(MAX_KEYS_PER_COMMAND)
+            .map(<[usize]>::to_vec)
             .collect();
-    }
-    let mut by: std::collections::BTreeMap<u16, Vec<&[u8]>> = std::collections::BTreeMap::new();
-    for key in keys {
-        by.entry(slot(key)).or_default().push(key.as_slice());
+    };
+    let mut by: std::collections::BTreeMap<u16, Vec<usize>> = std::collections::BTreeMap::new();
+    for i in 0..len {
+        by.entry(slot_of(i)).or_default().push(i);
     }
     by.into_values()
         .flat_map(|same_slot| {
             same_slot
                 .chunks(MAX_KEYS_PER_COMMAND)
-                .map(<[&[u8]]>::to_vec)
+                .map(<[usize]>::to_vec)
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -145,7 +150,10 @@ mod tests {
     #[test]
     fn chunks_are_bounded() {
         let items: Vec<u32> = (0..2_500).collect();
-        let sizes: Vec<usize> = chunks(&items).map(<[u32]>::len).collect();
+        let sizes: Vec<usize> = group_indices(items.len(), None::<fn(usize) -> u16>)
+            .iter()
+            .map(Vec::len)
+            .collect();
         assert_eq!(sizes, vec![1_000, 1_000, 500]);
     }
 }

@@ -83,6 +83,23 @@ pub fn session_key(prefix: String, sid: String) -> String {
     String::from_utf8_lossy(&keys::session_key(&prefix, &sid)).into_owned()
 }
 
+/// Splits keys into the groups one multi-key command (DEL, MGET, UNLINK) may carry: at most
+/// `maxKeysPerCommand` keys, and with `bySlot` (a cluster) never two hash slots in one group.
+/// `slotPrefix` (a client's own key prefix) is prepended only to compute the slot.
+#[napi(catch_unwind)]
+pub fn key_groups(
+    keys: Vec<String>,
+    by_slot: bool,
+    slot_prefix: Option<String>,
+) -> Vec<Vec<String>> {
+    let prefix = slot_prefix.unwrap_or_default();
+    let slot_of = |i: usize| keys::slot(&keys::session_key(&prefix, &keys[i]));
+    keys::group_indices(keys.len(), by_slot.then_some(slot_of))
+        .into_iter()
+        .map(|group| group.into_iter().map(|i| keys[i].clone()).collect())
+        .collect()
+}
+
 /// The SCAN MATCH pattern for every session under `prefix` (glob characters escaped).
 #[napi(catch_unwind)]
 pub fn scan_pattern(prefix: String) -> String {
