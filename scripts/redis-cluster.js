@@ -25,13 +25,31 @@ const os = require('node:os')
 const path = require('node:path')
 
 const live = new Set()
+const liveDirs = new Set()
 process.on('exit', () => {
   for (const proc of live) {
     try {
       process.kill(proc.pid, 'SIGKILL')
     } catch {}
   }
+  for (const dir of liveDirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true })
+    } catch {}
+  }
 })
+
+/** A temp dir removed when close() is not reached (the process exits first). */
+function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  liveDirs.add(dir)
+  return dir
+}
+
+function removeDir(dir) {
+  fs.rmSync(dir, { recursive: true, force: true })
+  liveDirs.delete(dir)
+}
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms))
@@ -224,7 +242,7 @@ class RedisNode {
 
   async close() {
     await this.stop()
-    fs.rmSync(this.dir, { recursive: true, force: true })
+    removeDir(this.dir)
   }
 }
 
@@ -499,7 +517,7 @@ class Cluster {
 
   async close() {
     await Promise.all(this.servers.map((s) => s.stop()))
-    fs.rmSync(this.dir, { recursive: true, force: true })
+    removeDir(this.dir)
   }
 }
 
@@ -520,7 +538,7 @@ async function startCluster(options = {}) {
   } = options
   if (primaries < 3) throw new Error('redis-cli --cluster create needs at least 3 primaries')
   const count = primaries * (1 + replicasPerPrimary)
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crr-cluster-'))
+  const dir = tempDir('crr-cluster-')
   const nodes = []
   try {
     for (let i = 0; i < count; i++) {
@@ -572,7 +590,7 @@ async function startCluster(options = {}) {
     return cluster
   } catch (err) {
     await Promise.all(nodes.map((n) => n.stop()))
-    fs.rmSync(dir, { recursive: true, force: true })
+    removeDir(dir)
     throw err
   }
 }
@@ -589,4 +607,6 @@ module.exports = {
   uniquePort,
   freePort,
   sleep,
+  tempDir,
+  removeDir,
 }

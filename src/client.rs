@@ -169,6 +169,7 @@ async fn supervise(shared: Arc<Shared>) {
                 shared.outbox.event(Event::Connect);
                 tokio::select! {
                     _ = watched.lost() => {}
+                    _ = shared.mode.moved(&watched) => {}
                     _ = shared.close_signal.notified() => break,
                 }
                 if shared.closed.load(Ordering::SeqCst) {

@@ -44,6 +44,8 @@ pub struct Connection {
     pushes: bool,
     timeout: Duration,
     address: Arc<str>,
+    /// The server a sentinel named, to notice when it names another.
+    server: Option<(String, u16)>,
 }
 
 impl Connection {
@@ -60,6 +62,7 @@ impl Connection {
             pushes,
             timeout,
             address,
+            server: None,
         }
     }
 
@@ -70,7 +73,17 @@ impl Connection {
             pushes: false,
             timeout,
             address,
+            server: None,
         }
+    }
+
+    pub fn serving(mut self, server: Option<(String, u16)>) -> Self {
+        self.server = server;
+        self
+    }
+
+    pub fn server(&self) -> Option<&(String, u16)> {
+        self.server.as_ref()
     }
 
     pub fn same_as(&self, other: &Connection) -> bool {

@@ -6,8 +6,14 @@ use std::sync::Arc;
 
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
-use redis::{AsyncConnectionConfig, ConnectionInfo, ProtocolVersion, PushInfo, PushKind, TlsMode};
+use redis::{
+    AsyncConnectionConfig, ConnectionAddr, ConnectionInfo, ProtocolVersion, PushInfo, PushKind,
+    TlsMode,
+};
 use tokio::sync::{Mutex, Notify};
+
+/// How often the sentinels are asked which server is the primary.
+const SENTINEL_POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 use crate::connection::{ConnectError, Connection};
 use crate::error::StoreError;
@@ -22,7 +28,8 @@ pub enum Mode {
         resp2: redis::Client,
         use_resp2: AtomicBool,
     },
-    Sentinel(Mutex<SentinelClient>),
+    /// The sentinels' client and the name of the monitored primary.
+    Sentinel(Mutex<SentinelClient>, String),
     Cluster(ClusterClient),
 }
 
@@ -89,9 +96,10 @@ impl Mode {
                         .set_client_to_sentinel_tls_mode(tls_mode(tls))
                         .set_client_to_sentinel_certificates(tls.certificates());
                 }
-                Ok(Mode::Sentinel(Mutex::new(
-                    builder.build().map_err(|e| invalid(settings, e))?,
-                )))
+                Ok(Mode::Sentinel(
+                    Mutex::new(builder.build().map_err(|e| invalid(settings, e))?),
+                    name.clone(),
+                ))
             }
             Topology::Cluster {
                 seeds,
@@ -139,13 +147,18 @@ impl Mode {
                 }
                 connect_single(settings, resp2, false).await
             }
-            Mode::Sentinel(sentinel) => {
+            Mode::Sentinel(sentinel, _) => {
                 let found = tokio::time::timeout(settings.connect_timeout, async {
                     sentinel.lock().await.async_get_client().await
                 })
                 .await;
                 match found {
-                    Ok(Ok(client)) => connect_single(settings, &client, true).await,
+                    Ok(Ok(client)) => {
+                        let server = server_of(client.get_connection_info().addr());
+                        connect_single(settings, &client, true)
+                            .await
+                            .map(|c| c.serving(server))
+                    }
                     Ok(Err(err)) => Err(ConnectError::Redis(err)),
                     Err(_) => Err(ConnectError::TimedOut),
                 }
@@ -162,6 +175,49 @@ impl Mode {
                     Ok(Err(err)) => Err(ConnectError::Redis(err)),
                     Err(_) => Err(ConnectError::TimedOut),
                 }
+            }
+        }
+    }
+}
+
+fn server_of(addr: &ConnectionAddr) -> Option<(String, u16)> {
+    match addr {
+        ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
+            Some((host.clone(), *port))
+        }
+        _ => None,
+    }
+}
+
+impl Mode {
+    /// Resolves when the sentinels name a primary other than the one `conn` talks to (a
+    /// failover that left the old primary running, as `SENTINEL FAILOVER` does); never for
+    /// the other modes, whose connections break when their server goes.
+    pub async fn moved(&self, conn: &Connection) {
+        let (Mode::Sentinel(sentinel, name), Some(current)) = (self, conn.server()) else {
+            return std::future::pending().await;
+        };
+        let mut asker: Option<redis::aio::MultiplexedConnection> = None;
+        loop {
+            tokio::time::sleep(SENTINEL_POLL_EVERY).await;
+            if asker.is_none() {
+                let client = sentinel.lock().await.async_get_sentinel_client().await;
+                if let Ok(client) = client {
+                    asker = client.get_multiplexed_async_connection().await.ok();
+                }
+            }
+            let Some(conn) = asker.as_mut() else { continue };
+            let mut ask = redis::cmd("SENTINEL");
+            ask.arg("get-master-addr-by-name").arg(name);
+            let answer = tokio::time::timeout(
+                SENTINEL_POLL_EVERY,
+                ask.query_async::<Option<(String, u16)>>(conn),
+            )
+            .await;
+            match answer {
+                Ok(Ok(Some(primary))) if primary != *current => return,
+                Ok(Ok(_)) => {}
+                _ => asker = None,
             }
         }
     }
