@@ -23,6 +23,7 @@ class NativeDriver extends EventEmitter {
     super()
     this._native = new binding.NativeClient(options, (batch) => this._deliver(batch))
     this._pending = new Map()
+    this._parts = new Map()
     this._nextId = 1
     this._queue = []
     this._flushScheduled = false
@@ -114,17 +115,33 @@ class NativeDriver extends EventEmitter {
       const status = batch[i + 1]
       const payload = batch[i + 2]
       if (id === 0) this._event(status, payload)
-      else if (status === Delivered.Ok) this._settle(id, null, payload)
+      else if (status === Delivered.Partial) this._addPart(id, payload)
+      else if (status === Delivered.Ok) this._settle(id, null, this._withParts(id, payload))
       else if (status === Delivered.Corrupt) this._settle(id, null, null, payload)
       else this._settle(id, payload, undefined)
     }
     if (this._pending.size === 0) this._drained()
   }
 
+  // A result delivered in parts (all()): flat arrays, joined when the last part arrives.
+  _addPart(id, part) {
+    const parts = this._parts.get(id)
+    if (parts) parts.push(part)
+    else this._parts.set(id, [part])
+  }
+
+  _withParts(id, last) {
+    const parts = this._parts.get(id)
+    if (!parts) return last
+    this._parts.delete(id)
+    return [].concat(...parts, last)
+  }
+
   _settle(id, err, value, corrupt) {
     const done = this._pending.get(id)
     if (done === undefined) return
     this._pending.delete(id)
+    this._parts.delete(id)
     // `done` belongs to the store, which guards the user's callback itself.
     done(err, value, corrupt)
   }

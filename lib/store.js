@@ -45,7 +45,10 @@ function defineStore(Store, form) {
       this._onCallbackThrow = (err) => this._callbackThrew(err)
     }
 
+    // Session ids are strings; anything else becomes one, as `prefix + sid` made it in
+    // connect-redis.
     get(sid, callback) {
+      sid = String(sid)
       return settle(callback, this._onCallbackThrow, (done) => {
         this._driver.get(this.prefix, sid, (err, raw, corrupt) => {
           if (err) return done(this._failed(err))
@@ -57,11 +60,15 @@ function defineStore(Store, form) {
     }
 
     set(sid, sess, callback) {
+      sid = String(sid)
       const expiry = expiryFor(this, sess, sid, form)
       return settle(callback, this._onCallbackThrow, (done) => {
+        if (sess == null) {
+          throw new TypeError(`connect-redis-rs: set(sid, session) needs a session, got ${sess}`)
+        }
         const value = expiry === EXPIRED ? '' : this.serializer.stringify(sess)
         if (typeof value !== 'string') {
-          throw invalid('serializer', 'an object whose stringify returns a string', value)
+          throw invalid('serializer', 'an object whose stringify returns a string; it returned', value)
         }
         this._driver.set(this.prefix, sid, value, expiry, (err) => (err ? done(this._failed(err)) : done(null, 'OK')))
       })
@@ -69,6 +76,7 @@ function defineStore(Store, form) {
 
     touch(sid, sess, callback) {
       if (this.disableTouch || this.disableTTL) return settle(callback, this._onCallbackThrow, (done) => done(null, 0))
+      sid = String(sid)
       const expiry = expiryFor(this, sess, sid, form)
       return settle(callback, this._onCallbackThrow, (done) => {
         this._driver.expire(this.prefix, sid, expiry, (err, touched) => (err ? done(this._failed(err)) : done(null, touched)))

@@ -151,7 +151,9 @@ fn connect_error(shared: &Shared, err: ConnectError) -> StoreError {
 
 async fn supervise(shared: Arc<Shared>) {
     let mut attempt: u32 = 0;
-    let mut reported_down = false;
+    // The code of the last `disconnect` reported; a refusal for another reason (the password
+    // changed while the server restarted) is reported again, a repeat of the same is not.
+    let mut reported: Option<Code> = None;
     while !shared.closed.load(Ordering::SeqCst) {
         shared.link.send_replace(Link::Connecting);
         let outcome = tokio::select! {
@@ -183,17 +185,17 @@ async fn supervise(shared: Arc<Shared>) {
                     ),
                 );
                 shared.link.send_replace(Link::Down(err.clone()));
+                reported = Some(err.code);
                 shared.outbox.event(Event::Disconnect(err));
-                reported_down = true;
                 // The first reconnect is immediate: a dropped connection is often a server restart.
                 continue;
             }
             Err(err) => {
                 let err = connect_error(&shared, err);
                 shared.link.send_replace(Link::Down(err.clone()));
-                if !reported_down {
+                if reported != Some(err.code) {
+                    reported = Some(err.code);
                     shared.outbox.event(Event::Disconnect(err));
-                    reported_down = true;
                 }
             }
         }

@@ -114,7 +114,7 @@ impl StoreError {
                         format!("{PREFIX}: Redis at {address} rejected the credentials (check password/username): {err}"),
                     );
                 }
-                Self::new(Code::Server, format!("{PREFIX}: Redis replied with an error: {err}"))
+                Self::new(Code::Server, format!("{PREFIX}: Redis replied with an error: {}", server_message(err)))
             }
             ErrorKind::InvalidClientConfig => Self::new(
                 Code::InvalidOption,
@@ -157,6 +157,15 @@ impl StoreError {
             let _ = env.throw_error(&self.message, Some(self.code.as_str()));
         }
         napi::Error::new(Status::PendingException, self.message.clone())
+    }
+}
+
+/// Redis's own words (`OOM command not allowed …`), as the server sent them.
+fn server_message(err: &RedisError) -> String {
+    match (err.code(), err.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => err.to_string(),
     }
 }
 

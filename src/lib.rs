@@ -50,6 +50,8 @@ pub enum Delivered {
     Ok = 0,
     Error = 1,
     Corrupt = 2,
+    /// A part of a result (`all()`), more follows under the same id.
+    Partial = 3,
     Connect = 11,
     Disconnect = 12,
 }

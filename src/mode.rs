@@ -264,13 +264,24 @@ async fn connect_single(
     }
     let attempt = redis.get_multiplexed_async_connection_with_config(&config);
     match tokio::time::timeout(settings.connect_timeout, attempt).await {
-        Ok(Ok(conn)) => Ok(Connection::single(
-            conn,
-            lost,
-            pushes,
-            settings.command_timeout,
-            settings.address.as_str().into(),
-        )),
+        Ok(Ok(mut conn)) => {
+            // A server still loading its dataset accepts the connection but no command: it is
+            // not "connected" until it answers a PING.
+            let ping_cmd = redis::cmd("PING");
+            let ping = ping_cmd.query_async::<redis::Value>(&mut conn);
+            if let Ok(Err(err)) = tokio::time::timeout(settings.command_timeout, ping).await {
+                if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading) {
+                    return Err(ConnectError::Redis(err));
+                }
+            }
+            Ok(Connection::single(
+                conn,
+                lost,
+                pushes,
+                settings.command_timeout,
+                settings.address.as_str().into(),
+            ))
+        }
         Ok(Err(err)) => Err(ConnectError::Redis(err)),
         Err(_) => Err(ConnectError::TimedOut),
     }

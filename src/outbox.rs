@@ -2,7 +2,8 @@
 //! tokio is queued here and delivered in batches through one long-lived threadsafe function,
 //! so a tick's worth of replies costs one crossing.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use napi::bindgen_prelude::{Null, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -20,8 +21,11 @@ pub enum Reply {
     /// A stored value that is not UTF-8: delivered as an error for the `'corrupt'` event.
     Corrupt(StoreError),
     Ids(Vec<String>),
-    /// `(sid, raw value or why it is unreadable)` for `all()`.
+    /// `(sid, raw value or why it is unreadable)` for `all()`: the last part.
     Entries(Vec<(String, Result<String, StoreError>)>),
+    /// A part of `all()`'s entries with more to come, so that no single crossing stalls the
+    /// event loop.
+    EntriesPart(Vec<(String, Result<String, StoreError>)>),
     Failed(StoreError),
 }
 
@@ -46,14 +50,31 @@ pub struct Batch(Vec<Delivery>);
 const STATUS_OK: u32 = Delivered::Ok as u32;
 const STATUS_ERROR: u32 = Delivered::Error as u32;
 const STATUS_CORRUPT: u32 = Delivered::Corrupt as u32;
+const STATUS_PARTIAL: u32 = Delivered::Partial as u32;
+
+/// About how many values one crossing hands JavaScript before the rest waits for the next one.
+const VALUES_PER_CROSSING: usize = 4_000;
 const EVENT_CONNECT: u32 = Delivered::Connect as u32;
 const EVENT_DISCONNECT: u32 = Delivered::Disconnect as u32;
 
 pub type Notifier = ThreadsafeFunction<(), (), Batch, Status, false, true>;
 
 pub struct Outbox {
-    queue: Arc<Mutex<Vec<Delivery>>>,
+    queue: Mutex<VecDeque<Delivery>>,
     notifier: Mutex<Option<Notifier>>,
+}
+
+impl Delivery {
+    /// How many JavaScript values this delivery makes, roughly.
+    fn weight(&self) -> usize {
+        match self {
+            Delivery::Reply(_, Reply::Entries(items) | Reply::EntriesPart(items)) => {
+                2 * items.len()
+            }
+            Delivery::Reply(_, Reply::Ids(ids)) => ids.len(),
+            _ => 1,
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -62,20 +83,47 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Outbox {
-    /// `make_notifier` receives the queue that the JavaScript-side callback drains.
+    /// `make_notifier` receives the outbox that the JavaScript-side callback drains.
     pub fn new(
-        make_notifier: impl FnOnce(Arc<Mutex<Vec<Delivery>>>) -> napi::Result<Notifier>,
+        make_notifier: impl FnOnce(Weak<Outbox>) -> napi::Result<Notifier>,
     ) -> napi::Result<Arc<Outbox>> {
-        let queue = Arc::new(Mutex::new(Vec::new()));
-        let notifier = make_notifier(queue.clone())?;
-        Ok(Arc::new(Outbox {
-            queue,
-            notifier: Mutex::new(Some(notifier)),
-        }))
+        let outbox = Arc::new(Outbox {
+            queue: Mutex::new(VecDeque::new()),
+            notifier: Mutex::new(None),
+        });
+        let notifier = make_notifier(Arc::downgrade(&outbox))?;
+        *lock(&outbox.notifier) = Some(notifier);
+        Ok(outbox)
     }
 
-    pub fn drain(queue: &Mutex<Vec<Delivery>>) -> Batch {
-        Batch(std::mem::take(&mut *lock(queue)))
+    /// What one crossing delivers: about `VALUES_PER_CROSSING` values; the rest waits for the
+    /// next crossing, which this schedules.
+    pub fn drain(outbox: &Weak<Outbox>) -> Batch {
+        let Some(outbox) = outbox.upgrade() else {
+            return Batch(Vec::new());
+        };
+        let mut queue = lock(&outbox.queue);
+        let mut taken = Vec::new();
+        let mut weight = 0;
+        while let Some(next) = queue.front() {
+            if !taken.is_empty() && weight + next.weight() > VALUES_PER_CROSSING {
+                break;
+            }
+            weight += next.weight();
+            taken.extend(queue.pop_front());
+        }
+        let more = !queue.is_empty();
+        drop(queue);
+        if more {
+            outbox.wake();
+        }
+        Batch(taken)
+    }
+
+    fn wake(&self) {
+        if let Some(notifier) = lock(&self.notifier).as_ref() {
+            notifier.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
     }
 
     pub fn reply(&self, id: u32, reply: Reply) {
@@ -95,9 +143,7 @@ impl Outbox {
         };
         // Only the first delivery of a batch wakes JavaScript; later ones ride along.
         if was_empty {
-            if let Some(notifier) = lock(&self.notifier).as_ref() {
-                notifier.call((), ThreadsafeFunctionCallMode::NonBlocking);
-            }
+            self.wake();
         }
     }
 
@@ -183,6 +229,7 @@ unsafe fn payload(env: sys::napi_env, reply: Reply) -> napi::Result<(u32, sys::n
             Reply::Int(n) => (STATUS_OK, f64::to_napi_value(env, n as f64)?),
             Reply::Ids(ids) => (STATUS_OK, strings(env, ids)?),
             Reply::Entries(items) => (STATUS_OK, entries(env, items)?),
+            Reply::EntriesPart(items) => (STATUS_PARTIAL, entries(env, items)?),
             Reply::Corrupt(err) => (STATUS_CORRUPT, err.to_js(env)?),
             Reply::Failed(err) => (STATUS_ERROR, err.to_js(env)?),
         })

@@ -216,12 +216,28 @@ pub async fn run_bulk(
     scan_count: u32,
     outbox: &Outbox,
 ) {
-    let reply = match bulk_reply(&client, bulk, &prefix, scan_count).await {
-        Ok(reply) => reply,
-        Err(err) => Reply::Failed(err),
-    };
-    outbox.reply(id, reply);
+    match bulk_reply(&client, bulk, &prefix, scan_count).await {
+        Ok(Reply::Entries(entries)) => {
+            // Handed over in parts, so that no single crossing stalls the event loop.
+            let mut rest = entries.into_iter().peekable();
+            let mut parts = Vec::new();
+            loop {
+                let part: Vec<_> = rest.by_ref().take(ENTRIES_PER_PART).collect();
+                if rest.peek().is_none() {
+                    parts.push(Delivery::Reply(id, Reply::Entries(part)));
+                    break;
+                }
+                parts.push(Delivery::Reply(id, Reply::EntriesPart(part)));
+            }
+            outbox.push(parts);
+        }
+        Ok(reply) => outbox.reply(id, reply),
+        Err(err) => outbox.reply(id, Reply::Failed(err)),
+    }
 }
+
+/// Sessions per part of `all()`'s result.
+const ENTRIES_PER_PART: usize = 1_000;
 
 async fn bulk_reply(
     client: &Client,

@@ -1,0 +1,158 @@
+'use strict'
+// Issue 5, item 8: bulk operations over 200,000 sessions keep every Redis command under 10 ms
+// (SLOWLOG with slowlog-log-slower-than 10000), every event-loop stall under 20 ms (perf_hooks
+// monitorEventLoopDelay, resolution 1 ms, measured in this process while ids(), length(), all()
+// and clear() run), and memory bounded. SPEC 4: "Bulk operations never stall Redis or the event
+// loop". The whole test takes about 16 s at 200,000 sessions. It is NOT part of `npm test` yet:
+// all() still stalls the event loop (V8 garbage collection of 200,000 materialized sessions,
+// 140-470 ms here; about 30 ms at 50,000), which the reliability issue leaves open. Run it with
+// `npm run test:bulk-200k`; BULK_N=50000 (or any count) runs a smaller one.
+//
+// "Memory bounded" is taken as (assumed; the issue says "they stream"): clear(), ids() and
+// length() raise resident memory by at most 64 MB over their whole run at any N (what they
+// hold beyond their result is a chunk), and all(), whose result must hold every session,
+// by at most 4 x the bytes stored plus 64 MB.
+//
+// A stall or a slow command caused by the machine (another process taking the CPU) is not the
+// store's; a store that stalls does so on every run. So a run that exceeds a limit is repeated
+// once on fresh data, and the test fails on a limit only if both runs exceeded that same limit
+// (both values are reported).
+
+const v8 = require('node:v8')
+const vm = require('node:vm')
+const { monitorEventLoopDelay } = require('node:perf_hooks')
+const test = require('ava')
+const { startRedis } = require('../scripts/redis-server')
+const { named: RedisStore } = require('./helpers/forms')
+const { rawCommands, rawCommand } = require('./helpers/redis')
+const { closeQuietly, mb, MB } = require('../scripts/fault-tools')
+
+const N = Number(process.env.BULK_N || 200000)
+const STALL_LIMIT_MS = 20
+const SLOW_US = 10000
+const NEIGHBOURS = 1000
+
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc')
+
+const sessFor = (i) =>
+  JSON.stringify({
+    cookie: { originalMaxAge: 86400000, expires: '2030-01-01T00:00:00.000Z', secure: false, httpOnly: true, path: '/' },
+    user: { id: i, name: `user-${i}`, roles: ['reader'] },
+    views: i % 97,
+  })
+
+async function populate(r, prefix) {
+  let bytes = 0
+  const BATCH = 20000
+  for (let i = 0; i < N; i += BATCH) {
+    const cmds = []
+    for (let j = i; j < Math.min(N, i + BATCH); j++) {
+      const v = sessFor(j)
+      bytes += v.length
+      cmds.push(['SET', `${prefix}${j}`, v, 'EX', '86400'])
+    }
+    const replies = await rawCommands(r, cmds)
+    if (replies.some((x) => x !== 'OK')) throw new Error('populate failed')
+  }
+  return bytes
+}
+
+/** Runs op while measuring event-loop delay, peak RSS and time. */
+async function measure(label, op) {
+  gc()
+  const rss0 = process.memoryUsage.rss()
+  let peak = rss0
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss()
+    if (rss > peak) peak = rss
+  }, 5)
+  const h = monitorEventLoopDelay({ resolution: 1 })
+  h.enable()
+  const t0 = process.hrtime.bigint()
+  const result = await op()
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  h.disable()
+  clearInterval(sampler)
+  const rss = process.memoryUsage.rss()
+  if (rss > peak) peak = rss
+  return { label, result, ms, maxStallMs: h.max / 1e6, p99StallMs: h.percentile(99) / 1e6, rssGrowth: peak - rss0 }
+}
+
+async function run(r, attempt) {
+  const prefix = `bulk200k-${attempt}:`
+  const bytes = await populate(r, prefix)
+  const store = new RedisStore({ host: r.host, port: r.port, prefix })
+  try {
+    await store.get('warm-up')
+    await r.cli('SLOWLOG', 'RESET')
+    const ids = await measure('ids()', () => store.ids())
+    const idsCount = ids.result.length
+    ids.result = idsCount
+    const length = await measure('length()', () => store.length())
+    const all = await measure('all()', () => store.all())
+    const allCount = all.result.length
+    const allOk = all.result.every((s) => s.user && String(s.user.id) === s.id)
+    all.result = allCount
+    const clear = await measure('clear()', () => store.clear())
+    const slowlog = await rawCommand(r, ['SLOWLOG', 'GET', '20'])
+    const left = Number(await rawCommand(r, ['DBSIZE']))
+    return {
+      attempt,
+      bytes,
+      steps: [ids, length, all, clear],
+      counts: { ids: idsCount, length: length.result, all: allCount, allOk, clear: clear.result, left },
+      slow: slowlog.map((e) => `${e[2]} us: ${e[3].slice(0, 3).map(String).join(' ')}${e[3].length > 3 ? ` … (${e[3].length} args)` : ''}`),
+    }
+  } finally {
+    await closeQuietly(store)
+  }
+}
+
+/** Each limit exceeded in a run, keyed by what exceeded it. */
+function limits(res) {
+  const problems = new Map()
+  for (const s of res.steps) {
+    if (s.maxStallMs >= STALL_LIMIT_MS) problems.set(`${s.label} stall`, `${s.label}: event loop stalled ${s.maxStallMs.toFixed(1)} ms`)
+    const bound = s.label === 'all()' ? 4 * res.bytes + 64 * MB : 64 * MB
+    if (s.rssGrowth > bound) problems.set(`${s.label} memory`, `${s.label}: resident memory grew ${mb(s.rssGrowth)} (bound ${mb(bound)})`)
+  }
+  if (res.slow.length) problems.set('slowlog', `SLOWLOG: ${res.slow.join('; ')}`)
+  return problems
+}
+
+const describeRun = (res) =>
+  `run ${res.attempt}: ${N} sessions, ${mb(res.bytes)} stored; ` +
+  res.steps.map((s) => `${s.label} ${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms (p99 ${s.p99StallMs.toFixed(1)}), RSS +${mb(s.rssGrowth)}`).join('; ') +
+  `; SLOWLOG ${res.slow.length ? res.slow.join('; ') : 'empty'}`
+
+test(`bulk operations over ${N} sessions: no Redis command over 10 ms, no event-loop stall over 20 ms, memory bounded`, async (t) => {
+  t.timeout(600000)
+  const r = await startRedis()
+  try {
+    await rawCommands(r, Array.from({ length: NEIGHBOURS }, (_, i) => ['SET', `other:${i}`, 'x']))
+    await r.cli('CONFIG', 'SET', 'slowlog-log-slower-than', String(SLOW_US))
+    const runs = []
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const res = await run(r, attempt)
+      runs.push(res)
+      t.log(describeRun(res))
+      t.deepEqual(
+        res.counts,
+        { ids: N, length: N, all: N, allOk: true, clear: N, left: NEIGHBOURS },
+        `run ${attempt}: ids, length, all and clear see every session once; clear leaves exactly the ${NEIGHBOURS} other keys`,
+      )
+      if (limits(res).size === 0) break
+    }
+    // A limit counts as exceeded only if every run exceeded it.
+    const found = runs.map(limits)
+    const persistent = [...found[found.length - 1].keys()].filter((k) => found.every((f) => f.has(k)))
+    t.deepEqual(
+      persistent.map((k) => found.map((f) => f.get(k)).join(' / ')),
+      [],
+      runs.length > 1 ? 'within every limit in at least one of two runs (values of run 1 / run 2)' : 'within every limit',
+    )
+  } finally {
+    await r.close()
+  }
+})
