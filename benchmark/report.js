@@ -1,0 +1,389 @@
+'use strict'
+// From raw rows to results: medians over rounds, ratios paired round by round against the best
+// anchor, then latest.json, latest.md and chart.svg.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { STORES, anchorFor } = require('./stores')
+const { median, geomean } = require('./stats')
+const { chart } = require('./svg')
+
+/** Groups rows by `keyOf`, keeping insertion order. */
+function groupBy(rows, keyOf) {
+  const groups = new Map()
+  for (const row of rows) {
+    const key = keyOf(row)
+    if (!groups.has(key)) groups.set(key, [])
+    groups.get(key).push(row)
+  }
+  return groups
+}
+
+/**
+ * One cell per (placement, size, in flight, op, store): medians over rounds, and the median of
+ * the per-round ratio (ops/s ÷ the anchor's ops/s in the same round and cell).
+ */
+function summarizeOps(rows, maxForeign = 0.25) {
+  const byRound = new Map(rows.map((r) => [`${r.placement}|${r.size}|${r.inflight}|${r.op}|${r.round}|${r.store}`, r]))
+  const cells = []
+  for (const group of groupBy(rows, (r) => `${r.placement}|${r.size}|${r.inflight}|${r.op}|${r.store}`).values()) {
+    const { placement, size, inflight, op, store } = group[0]
+    const anchor = anchorFor(inflight)
+    const ratios = group.map((r) => {
+      const a = byRound.get(`${placement}|${size}|${inflight}|${op}|${r.round}|${anchor}`)
+      return a ? r.opsPerSec / a.opsPerSec : null
+    })
+    cells.push({
+      placement,
+      size,
+      inflight,
+      op,
+      store,
+      anchor,
+      rounds: group.length,
+      opsPerSec: median(group.map((r) => r.opsPerSec)),
+      ratio: median(ratios),
+      p50Us: median(group.map((r) => r.p50Us)),
+      p99Us: median(group.map((r) => r.p99Us)),
+      busyUsPerOp: median(group.map((r) => r.busyUsPerOp)),
+      cpuUsPerOp: median(group.map((r) => r.cpuUsPerOp)),
+      // Other processes' CPU during the timed window (cores), and whether it spoiled the cell.
+      foreign: median(group.map((r) => r.foreign)),
+      disturbed: group.some((r) => r.foreign > maxForeign),
+    })
+  }
+  return cells
+}
+
+/** The anchor's cell for the same placement, size, in flight and op. */
+function anchorCell(cells, c) {
+  return cells.find((x) => x.store === c.anchor && x.placement === c.placement && x.size === c.size && x.inflight === c.inflight && x.op === c.op)
+}
+
+/** Geometric mean of the ratios per store, placement and in-flight count (and over all). */
+function geomeans(cells) {
+  const out = []
+  for (const group of groupBy(cells, (c) => `${c.store}|${c.placement}`).values()) {
+    const { store, placement } = group[0]
+    const byInflight = {}
+    for (const g of groupBy(group, (c) => c.inflight).values()) byInflight[g[0].inflight] = geomean(g.map((c) => c.ratio))
+    const ratios = group.map((c) => c.ratio).filter((x) => x > 0)
+    out.push({ store, placement, byInflight, all: geomean(ratios), worst: ratios.length ? Math.min(...ratios) : null })
+  }
+  return out
+}
+
+/** Bulk: medians over rounds; ratio = the anchor's time ÷ this store's time (above 1 is faster). */
+function summarizeBulk(rows, anchor = 'cr10-node-redis') {
+  const byRound = new Map(rows.map((r) => [`${r.n}|${r.op}|${r.round}|${r.store}`, r]))
+  const cells = []
+  for (const group of groupBy(rows, (r) => `${r.n}|${r.op}|${r.store}`).values()) {
+    const { n, op, store } = group[0]
+    if (group[0].unsupported) {
+      cells.push({ n, op, store, unsupported: true })
+      continue
+    }
+    const failed = group.find((r) => r.error)
+    if (failed) {
+      cells.push({ n, op, store, error: failed.error, rounds: group.length, failedRounds: group.filter((r) => r.error).length })
+      continue
+    }
+    const ratios = group.map((r) => {
+      const a = byRound.get(`${n}|${op}|${r.round}|${anchor}`)
+      return a && a.ms > 0 ? a.ms / r.ms : null
+    })
+    const worst = group.reduce((w, r) => (r.slowestUs > ((w && w.slowestUs) || -1) ? r : w), null)
+    cells.push({
+      n,
+      op,
+      store,
+      anchor,
+      rounds: group.length,
+      ms: median(group.map((r) => r.ms)),
+      ratio: median(ratios),
+      busyMs: median(group.map((r) => r.busyMs)),
+      stallMs: Math.max(...group.map((r) => r.stallMs)),
+      slowestUs: worst ? worst.slowestUs : null,
+      slowestCommand: worst ? worst.slowestCommand : null,
+    })
+  }
+  return cells
+}
+
+function summarizeHttp(rows, anchor = 'cr10-node-redis') {
+  const byRound = new Map(rows.map((r) => [`${r.route}|${r.round}|${r.store}`, r]))
+  const cells = []
+  for (const group of groupBy(rows, (r) => `${r.route}|${r.store}`).values()) {
+    const { route, store } = group[0]
+    const ratios = group.map((r) => {
+      const a = byRound.get(`${route}|${r.round}|${anchor}`)
+      return a ? r.reqPerSec / a.reqPerSec : null
+    })
+    cells.push({
+      route,
+      store,
+      anchor,
+      rounds: group.length,
+      reqPerSec: median(group.map((r) => r.reqPerSec)),
+      ratio: median(ratios),
+      p50Us: median(group.map((r) => r.p50Us)),
+      p99Us: median(group.map((r) => r.p99Us)),
+      busyUsPerReq: median(group.map((r) => r.busyUsPerReq)),
+      serverElu: median(group.map((r) => r.serverElu)),
+    })
+  }
+  return cells
+}
+
+// ---- formatting -----------------------------------------------------------------------------
+
+const num = (x, digits = 0) => (x == null ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
+const rate = (x) => (x == null ? '–' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : num(x))
+const times = (x) => (x == null ? '–' : `${x.toFixed(2)}×`)
+const micros = (x) => (x == null ? '–' : x >= 100 ? num(x) : num(x, 1))
+const bytes = (n) => (n >= 1000 ? `${n / 1000} KB` : `${n} B`)
+const short = (store) => STORES[store].short
+const PLACEMENT = {
+  same: 'Redis on the same core as Node',
+  other: 'Redis on the other core',
+}
+
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+function markdown(results) {
+  const { meta } = results
+  const stores = meta.config.stores
+  const m = meta.machine
+  const out = []
+  out.push(`# connect-redis-rs benchmark (${meta.config.mode} mode)`)
+  out.push('')
+  const phases = Object.entries(meta.phaseSeconds || {}).map(([k, v]) => `${k} ${v < 10 ? v.toFixed(1) : Math.round(v)} s`).join(', ')
+  out.push(`Rerun: \`${meta.config.command}\` (${Math.round(meta.durationS)} s: ${phases}; finished ${meta.finishedAt})`)
+  out.push('')
+  out.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.os}; Node ${m.node}; redis-server ${m.redis}; ` +
+      `load average ${m.loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${m.loadEnd.map((x) => x.toFixed(2)).join(' ')} at the end; ` +
+      `CPU busy with other work just before the start: ${m.busyBefore == null ? '?' : `${Math.round(m.busyBefore * 100)}%`}. ` +
+      `Commit ${m.commit}.`,
+  )
+  out.push('')
+  if (m.busyBefore > 0.15) {
+    out.push(
+      `> **The machine was busy**: ${Math.round(m.busyBefore * 100)}% of its CPU time went to other work in the second before ` +
+        'the run started. Timings from a shared machine are noisy; rerun on a quiet one before drawing conclusions.',
+    )
+    out.push('')
+  }
+  out.push(`Stores: ${stores.map((s) => `**${short(s)}** = ${STORES[s].label} (${m.versions[s] || ''})`).join('; ')}.`)
+  out.push('')
+  out.push(
+    `Each store runs in its own child process per cell, pinned to core 0, with the rounds interleaved ` +
+      `(${meta.config.rounds} round${meta.config.rounds > 1 ? 's' : ''}; stores rotating within a cell). ` +
+      `Cells are medians over rounds. **×** is ops/s over the best JS anchor's in the same round and cell, ` +
+      `the median of those ratios: the anchor is cr3 + node_redis 2.8 at 1 in flight and cr10 + node-redis 5 at 16 and 256. ` +
+      `Operations are called as express-session calls them (callbacks, real Session objects of the given JSON size). ` +
+      `Each child first pre-warms its store (${num(meta.config.preWarmOps)} operations on 200 B sessions at 64 in flight), ` +
+      `then each operation gets a ${meta.config.warmMs} ms warm-up and a timed window of ` +
+      `${meta.config.maxOps ? `${meta.config.maxOps} ops` : `${meta.config.durMs} ms`} ` +
+      `(set → get → touch → destroy over a pool of pre-stored sessions).`,
+  )
+  out.push('')
+  if (results.failures.length) {
+    out.push(`**Failures (${results.failures.length})**:`)
+    out.push('')
+    for (const f of results.failures) out.push(`- ${f}`)
+    out.push('')
+  }
+
+  if (results.ceiling.length) {
+    out.push('## Ceiling: redis-benchmark on the same server')
+    out.push('')
+    out.push(
+      table(
+        ['placement', 'GET ops/s', 'p50', 'command'],
+        results.ceiling.map((c) => [PLACEMENT[c.placement], rate(c.opsPerSec), c.p50Us == null ? '–' : `${num(c.p50Us)} µs`, `\`${c.command}\``]),
+      ),
+    )
+    out.push('')
+  }
+
+  const { cells, geomeans: gms } = results.ops
+  if (cells.length) {
+    out.push('## Store operations: geometric mean of × per store')
+    out.push('')
+    const inflights = meta.config.inflights
+    const placements = meta.config.placements
+    out.push(
+      table(
+        ['store', ...placements.flatMap((p) => [...inflights.map((i) => `${p} core ×${i} in flight`), `${p} core all (worst)`])],
+        stores.map((s) => [
+          short(s),
+          ...placements.flatMap((p) => {
+            const g = gms.find((x) => x.store === s && x.placement === p)
+            return g ? [...inflights.map((i) => times(g.byInflight[i])), `${times(g.all)} (${times(g.worst)})`] : inflights.map(() => '–')
+          }),
+        ]),
+      ),
+    )
+    out.push('')
+    for (const placement of placements) {
+      out.push(`## Store operations, ${PLACEMENT[placement]}: ops/s and ×`)
+      out.push('')
+      const rows = []
+      for (const op of meta.config.ops) {
+        for (const size of meta.config.sizes) {
+          for (const inflight of inflights) {
+            const row = [op, bytes(size), String(inflight)]
+            for (const s of stores) {
+              const c = cells.find((x) => x.placement === placement && x.op === op && x.size === size && x.inflight === inflight && x.store === s)
+              const mark = c && (c.disturbed || (anchorCell(cells, c) || {}).disturbed) ? ' †' : ''
+              row.push(c ? `${rate(c.opsPerSec)} ${c.anchor === s ? '(anchor)' : `**${times(c.ratio)}**`}${mark}` : '–')
+            }
+            rows.push(row)
+          }
+        }
+      }
+      out.push(table(['op', 'session', 'in flight', ...stores.map(short)], rows))
+      out.push('')
+    }
+    const disturbed = cells.filter((c) => c.disturbed).length
+    if (disturbed) {
+      out.push(
+        `† ${disturbed} of ${cells.length} cells were measured while other processes used more than ` +
+          `${meta.config.maxForeign} of a core (even after ${meta.config.retries} retr${meta.config.retries === 1 ? 'y' : 'ies'}), ` +
+          'in that store\'s run or its anchor\'s: their numbers, and × against them, are unreliable.',
+      )
+      out.push('')
+    }
+    out.push('## Latency and main-thread cost per operation')
+    out.push('')
+    out.push(
+      'p50 / p99 latency in µs; **busy** = event-loop utilization × wall time ÷ ops (main thread, µs/op); ' +
+        '**cpu** = process CPU time (all threads, user + system) ÷ ops. On a loaded machine busy also counts time the ' +
+        'main thread was runnable but descheduled.',
+    )
+    out.push('')
+    for (const placement of placements) {
+      out.push(`<details><summary>${PLACEMENT[placement]}</summary>`)
+      out.push('')
+      const rows = []
+      for (const op of meta.config.ops) {
+        for (const size of meta.config.sizes) {
+          for (const inflight of inflights) {
+            const row = [op, bytes(size), String(inflight)]
+            for (const s of stores) {
+              const c = cells.find((x) => x.placement === placement && x.op === op && x.size === size && x.inflight === inflight && x.store === s)
+              row.push(c ? `${micros(c.p50Us)} / ${micros(c.p99Us)} · ${micros(c.busyUsPerOp)} · ${micros(c.cpuUsPerOp)}` : '–')
+            }
+            rows.push(row)
+          }
+        }
+      }
+      out.push(table(['op', 'session', 'in flight', ...stores.map((s) => `${short(s)}: p50 / p99 · busy · cpu`)], rows))
+      out.push('')
+      out.push('</details>')
+      out.push('')
+    }
+  }
+
+  if (results.bulk.cells.length) {
+    out.push(`## Bulk operations (200 B sessions, ${PLACEMENT[meta.placementOf.bulk]})`)
+    out.push('')
+    out.push(
+      'Time of one call (median over runs); **×** = cr10 + node-redis 5 time ÷ this store\'s (above 1 is faster); ' +
+        '**busy** = main-thread time; **stall** = longest event-loop delay (monitorEventLoopDelay, 1 ms resolution); ' +
+        '**slowest command** = longest Redis command in SLOWLOG (slowlog-log-slower-than 0, reset before each call).',
+    )
+    out.push('')
+    const rows = results.bulk.cells.map((c) =>
+      c.unsupported
+        ? [num(c.n), c.op, short(c.store), 'not supported', '', '', '', '']
+        : c.error
+          ? [num(c.n), c.op, short(c.store), `**fails** (${c.failedRounds}/${c.rounds}): ${c.error}`, '', '', '', '']
+          : [num(c.n), c.op, short(c.store), `${num(c.ms, 1)} ms`, times(c.ratio), `${num(c.busyMs, 1)} ms`, `${num(c.stallMs, 1)} ms`, `${num(c.slowestUs)} µs \`${c.slowestCommand}\``],
+    )
+    out.push(table(['sessions', 'op', 'store', 'time', '×', 'busy', 'stall', 'slowest command'], rows))
+    out.push('')
+  }
+
+  if (results.http.cells.length) {
+    const h = meta.config.http
+    out.push('## HTTP end to end')
+    out.push('')
+    out.push(
+      `express ${m.versions.express} + express-session ${m.versions['express-session']} (resave: false); ` +
+        `GET /read reads the session (get + touch), GET /write changes it (get + set); ${num(h.sessions)} sessions of 200 B, ` +
+        `their signed cookies sent round-robin by autocannon ${m.versions.autocannon} from another process ` +
+        `(${h.connections} connections; ${h.warmS} s of warm-up on both routes, then ${h.durationS} s timed per route). Server and Redis on core 0, autocannon on core 1. ` +
+        '**×** = req/s over cr10 + node-redis 5\'s in the same round; **busy** = server main-thread time per request; ' +
+        '**server ELU** = how busy the server\'s event loop was (near 100% = the server is the bottleneck).',
+    )
+    out.push('')
+    out.push(
+      table(
+        ['route', 'store', 'req/s', '×', 'p50', 'p99', 'busy µs/req', 'server ELU'],
+        results.http.cells.map((c) => [
+          c.route,
+          short(c.store),
+          rate(c.reqPerSec),
+          times(c.ratio),
+          `${num(c.p50Us / 1000, 1)} ms`,
+          `${num(c.p99Us / 1000, 1)} ms`,
+          micros(c.busyUsPerReq),
+          c.serverElu == null ? '–' : `${Math.round(c.serverElu * 100)}%`,
+        ]),
+      ),
+    )
+    out.push('')
+  }
+  out.push('Chart: [chart.svg](chart.svg). Raw rows and every median: [latest.json](latest.json).')
+  out.push('')
+  return out.join('\n')
+}
+
+/** Sorts cells by the given fields, each in the order its values take in `orders[field]`. */
+function ordered(cells, orders) {
+  const rank = (field, value) => orders[field].indexOf(value)
+  return [...cells].sort((a, b) => {
+    for (const field of Object.keys(orders)) {
+      const d = rank(field, a[field]) - rank(field, b[field])
+      if (d) return d
+    }
+    return 0
+  })
+}
+
+function summarize(raw) {
+  const { config } = raw.meta
+  const opsCells = ordered(summarizeOps(raw.ops, config.maxForeign), {
+    placement: config.placements,
+    op: config.ops,
+    size: config.sizes,
+    inflight: config.inflights,
+    store: config.stores,
+  })
+  return {
+    meta: raw.meta,
+    failures: raw.failures,
+    ceiling: raw.ceiling,
+    ops: { cells: opsCells, geomeans: geomeans(opsCells), rows: raw.ops },
+    bulk: { cells: ordered(summarizeBulk(raw.bulk), { n: config.bulk.counts, op: config.bulkOps, store: config.stores }), rows: raw.bulk },
+    http: { cells: ordered(summarizeHttp(raw.http), { route: ['/read', '/write'], store: config.stores }), rows: raw.http },
+  }
+}
+
+/** Writes latest.json, latest.md and chart.svg into `dir`; returns the results and the markdown. */
+function writeReport(raw, dir) {
+  const results = summarize(raw)
+  const md = markdown(results)
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(results, null, 1)}\n`)
+  fs.writeFileSync(path.join(dir, 'latest.md'), md)
+  fs.writeFileSync(path.join(dir, 'chart.svg'), chart(results))
+  return { results, md }
+}
+
+module.exports = { writeReport, summarize, markdown }
