@@ -11,29 +11,19 @@
 const test = require('ava')
 const { startCluster, keySlot } = require('../scripts/redis-cluster')
 const { named: RedisStore } = require('./helpers/forms')
-const { uid, closeStore, sleep } = require('./helpers/redis')
-const { startWriters, lostWrites } = require('./helpers/topology')
+const { uid, sleep } = require('./helpers/redis')
+const { startWriters, lostWrites, useTopology, unexpectedFailure, summarizeErrors, recordEvents } = require('./helpers/topology')
 
 const RESUME_BOUND_MS = 15000
-const ERROR_CODES = ['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT', 'ERR_REDIS_SERVER', 'ERR_REDIS_CLOSED']
 
 let c
-const stores = []
+const stores = useTopology(test, async () => (c = await startCluster({ primaries: 3, replicasPerPrimary: 1 })))
 
 function make(opts = {}) {
   const store = new RedisStore({ cluster: c.seeds, commandTimeout: 3000, ...opts })
   stores.push(store)
   return store
 }
-
-test.before(async () => {
-  c = await startCluster({ primaries: 3, replicasPerPrimary: 1 })
-})
-
-test.after.always(async () => {
-  await Promise.all(stores.map(closeStore))
-  if (c) await c.close()
-})
 
 /** Slot ranges served by a primary, from its own CLUSTER NODES line. */
 async function slotsOf(port) {
@@ -56,21 +46,10 @@ async function reshard(from, to, slots) {
 
 const inRanges = (ranges, slot) => ranges.some(([a, b]) => slot >= a && slot <= b)
 
-function summarizeErrors(failed) {
-  const out = {}
-  for (const f of failed) {
-    const k = `${f.err && f.err.code}: ${String(f.err && f.err.message).slice(0, 120)}`
-    out[k] = (out[k] || 0) + 1
-  }
-  return out
-}
-
 test.serial('failover under load: the replica takes over, writes resume in bounded time, no acknowledged write is lost', async (t) => {
   const prefix = uid('failover')
   const store = make({ prefix })
-  const events = []
-  store.on('disconnect', (err) => events.push(['disconnect', Date.now(), err && err.code]))
-  store.on('connect', () => events.push(['connect', Date.now()]))
+  const events = recordEvents(store)
 
   const victim = (await c.primaries())[0]
   const victimSlots = await slotsOf(victim.port)
@@ -106,12 +85,8 @@ test.serial('failover under load: the replica takes over, writes resume in bound
   t.log('store events (ms after the kill):', events.map(([e, at, code]) => `${e}@${at - killAt}${code ? `(${code})` : ''}`).join(' '))
 
   // Failed writes were reported as errors with a code, only around the fault.
-  for (const f of ledger.failed) {
-    if (!(f.err instanceof Error) || !ERROR_CODES.includes(f.err.code)) {
-      t.fail(`write ${f.id} failed with ${f.err && f.err.code}: ${f.err && f.err.message}`)
-      break
-    }
-  }
+  const bad = unexpectedFailure(ledger.failed)
+  if (bad) t.fail(`write ${bad.id} failed with ${bad.err && bad.err.code}: ${bad.err && bad.err.message}`)
   const early = ledger.failed.filter((f) => f.end < killAt)
   t.deepEqual(early.map((f) => f.id), [], 'no write failed before the fault')
   const late = ledger.failed.filter((f) => f.start > killAt + RESUME_BOUND_MS)

@@ -11,27 +11,18 @@
 const test = require('ava')
 const { startCluster, keySlot } = require('../scripts/redis-cluster')
 const { forms, named: RedisStore } = require('./helpers/forms')
-const { uid, closeStore, waitFor, sleep } = require('./helpers/redis')
+const { uid, waitFor, sleep } = require('./helpers/redis')
 const { lifecycleSuite, sess, plain } = require('./helpers/lifecycle-suite')
-const { clusterRedis, monitorMany, crossSlotCommands } = require('./helpers/topology')
+const { clusterRedis, monitorMany, crossSlotCommands, useTopology } = require('./helpers/topology')
 
 let c
-const stores = []
+const stores = useTopology(test, async () => (c = await startCluster({ primaries: 3, replicasPerPrimary: 1 })))
 
 function make(opts = {}, Store = RedisStore) {
   const store = new Store({ cluster: c.seeds, ...opts })
   stores.push(store)
   return store
 }
-
-test.before(async () => {
-  c = await startCluster({ primaries: 3, replicasPerPrimary: 1 })
-})
-
-test.after.always(async () => {
-  await Promise.all(stores.map(closeStore))
-  if (c) await c.close()
-})
 
 lifecycleSuite(test, () => ({ cluster: c.seeds }), () => clusterRedis(c), { title: 'cluster ' })
 

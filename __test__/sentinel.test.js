@@ -19,17 +19,16 @@ const test = require('ava')
 const { startSentinel } = require('../scripts/redis-sentinel')
 const { parseInfo } = require('../scripts/redis-cluster')
 const { named: RedisStore } = require('./helpers/forms')
-const { uid, closeStore, sleep, waitFor } = require('./helpers/redis')
+const { uid, sleep, waitFor } = require('./helpers/redis')
 const { lifecycleSuite, sess, plain } = require('./helpers/lifecycle-suite')
-const { sentinelRedis, startWriters, lostWrites } = require('./helpers/topology')
+const { sentinelRedis, startWriters, lostWrites, useTopology, unexpectedFailure, summarizeErrors, recordEvents } = require('./helpers/topology')
 
 const FOLLOW_MS = 2000
 const RESUME_BOUND_MS = 15000
-const ERROR_CODES = ['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT', 'ERR_REDIS_SERVER', 'ERR_REDIS_CLOSED']
 
 let s
-const stores = []
 const extraTopologies = []
+const stores = useTopology(test, async () => (s = await startSentinel()), { alsoClose: extraTopologies })
 
 const sentinelOptions = () => ({ sentinel: { sentinels: s.sentinels, name: s.name } })
 
@@ -38,16 +37,6 @@ function make(opts = {}) {
   stores.push(store)
   return store
 }
-
-test.before(async () => {
-  s = await startSentinel()
-})
-
-test.after.always(async () => {
-  await Promise.all(stores.map(closeStore))
-  await Promise.all(extraTopologies.map((x) => x.close()))
-  if (s) await s.close()
-})
 
 lifecycleSuite(test, sentinelOptions, () => sentinelRedis(s), { title: 'sentinel ', serialAll: true })
 
@@ -96,30 +85,15 @@ function watchFailover(from, to) {
 }
 
 function checkErrors(t, failed) {
-  for (const f of failed) {
-    if (!(f.err instanceof Error) || !ERROR_CODES.includes(f.err.code)) {
-      t.fail(`write ${f.id} failed with ${f.err && f.err.code}: ${f.err && f.err.message}`)
-      return
-    }
-  }
-  t.pass()
-}
-
-function summarizeErrors(failed) {
-  const out = {}
-  for (const f of failed) {
-    const k = `${f.err && f.err.code}: ${String(f.err && f.err.message).slice(0, 100)}`
-    out[k] = (out[k] || 0) + 1
-  }
-  return out
+  const bad = unexpectedFailure(failed)
+  if (bad) t.fail(`write ${bad.id} failed with ${bad.err && bad.err.code}: ${bad.err && bad.err.message}`)
+  else t.pass()
 }
 
 test.serial('SENTINEL FAILOVER under load: the store follows the new primary and the ledger check holds', async (t) => {
   const prefix = uid('sfailover')
   const store = make({ prefix })
-  const events = []
-  store.on('disconnect', (err) => events.push(['disconnect', Date.now(), err && err.code]))
-  store.on('connect', () => events.push(['connect', Date.now()]))
+  const events = recordEvents(store)
   const from = s.primary
   const to = s.replica
 
@@ -135,7 +109,7 @@ test.serial('SENTINEL FAILOVER under load: the store follows the new primary and
   const rel = (x) => (x ? x - issuedAt : 'never')
   t.log(`failover issued; replica seen until +${rel(tl.lastReplicaSeenAt)} ms, promoted by +${rel(tl.promotedAt)}, sentinels switched by +${rel(tl.switchedAt)}, old primary demoted by +${rel(tl.demotedAt)}; settled after ${result.ms} ms`)
   t.log('store events (ms after FAILOVER):', events.map(([e, at, code]) => `${e}@${at - issuedAt}${code ? `(${code})` : ''}`).join(' '))
-  t.log(`${ledger.acked.length} writes acknowledged, ${ledger.failed.length} failed`, summarizeErrors(ledger.failed))
+  t.log(`${ledger.acked.length} writes acknowledged, ${ledger.failed.length} failed`, summarizeErrors(ledger.failed, { width: 100 }))
   t.true(tl.switchedAt > 0, 'the sentinels announced the new primary')
   t.is(ledger.pending.size, 0, 'every write settled (none hangs)')
   checkErrors(t, ledger.failed)
@@ -165,9 +139,7 @@ test.serial('SENTINEL FAILOVER under load: the store follows the new primary and
 test.serial('the primary is killed under load: the store follows the promoted replica, no acknowledged write lost', async (t) => {
   const prefix = uid('skill')
   const store = make({ prefix })
-  const events = []
-  store.on('disconnect', (err) => events.push(['disconnect', Date.now(), err && err.code]))
-  store.on('connect', () => events.push(['connect', Date.now()]))
+  const events = recordEvents(store)
 
   const writers = startWriters(store, { writers: 4 })
   await writers.waitAcks(500)
@@ -181,7 +153,7 @@ test.serial('the primary is killed under load: the store follows the promoted re
   if (resumed) t.true(resumed.end - killAt < RESUME_BOUND_MS, `writes resumed ${resumed.end - killAt} ms after the kill (bound ${RESUME_BOUND_MS} ms)`)
   await writers.waitAcks(500)
   await writers.stop()
-  t.log(`${ledger.acked.length} writes acknowledged, ${ledger.failed.length} failed`, summarizeErrors(ledger.failed))
+  t.log(`${ledger.acked.length} writes acknowledged, ${ledger.failed.length} failed`, summarizeErrors(ledger.failed, { width: 100 }))
   t.log('store events (ms after the kill):', events.map(([e, at, code]) => `${e}@${at - killAt}${code ? `(${code})` : ''}`).join(' '))
   t.is(ledger.pending.size, 0, 'every write settled (none hangs)')
   checkErrors(t, ledger.failed)

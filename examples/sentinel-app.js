@@ -15,47 +15,13 @@
 //
 //   curl -c jar -b jar localhost:3000/            -> { views: 1 }, then 2, 3...
 
-const fs = require('node:fs')
-const http = require('node:http')
-const path = require('node:path')
-const { createApp } = require('./app')
-
-function loadStore() {
-  try {
-    return require('connect-redis-rs')
-  } catch (err) {
-    if (err.code !== 'MODULE_NOT_FOUND' || !String(err.message).includes("'connect-redis-rs'")) throw err
-    return require('..')
-  }
-}
-
-function loadLauncher() {
-  const candidates = [path.join(__dirname, 'redis-sentinel.js'), path.join(__dirname, '..', 'scripts', 'redis-sentinel.js')]
-  const found = candidates.find((file) => fs.existsSync(file))
-  if (!found) throw new Error('REDIS_SENTINELS is not set and no redis-sentinel.js launcher was found')
-  return require(found)
-}
+const { startApp, loadLauncher, runMain, parseHostPort, splitList } = require('./session-app')
 
 function parseSentinels(list) {
-  return list
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => {
-      const i = s.lastIndexOf(':')
-      return { host: s.slice(0, i) || '127.0.0.1', port: Number(s.slice(i + 1)) }
-    })
-}
-
-function listen(server, port) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, () => resolve(server.address().port))
-  })
+  return splitList(list).map(parseHostPort)
 }
 
 async function main() {
-  const { RedisStore } = loadStore()
   let topology
   let sentinels
   let name = process.env.REDIS_SENTINEL_NAME || 'mymaster'
@@ -63,61 +29,39 @@ async function main() {
     sentinels = parseSentinels(process.env.REDIS_SENTINELS)
   } else {
     console.log('REDIS_SENTINELS is not set: starting a primary, a replica and three sentinels...')
-    topology = await loadLauncher().startSentinel({ name })
+    topology = await loadLauncher('redis-sentinel.js', 'REDIS_SENTINELS').startSentinel({ name })
     sentinels = topology.sentinels
     name = topology.name
     console.log(`  primary on port ${topology.primary.port}, replica on port ${topology.replica.port}`)
     console.log(`  sentinels on ports ${sentinels.map((s) => s.port).join(', ')}`)
   }
 
-  const store = new RedisStore({
-    sentinel: {
-      sentinels,
-      name,
-      username: process.env.REDIS_USERNAME,
-      password: process.env.REDIS_PASSWORD,
-      sentinelPassword: process.env.REDIS_SENTINEL_PASSWORD,
+  await startApp({
+    storeOptions: {
+      sentinel: {
+        sentinels,
+        name,
+        username: process.env.REDIS_USERNAME,
+        password: process.env.REDIS_PASSWORD,
+        sentinelPassword: process.env.REDIS_SENTINEL_PASSWORD,
+      },
     },
-    logErrors: true,
-  })
-  store.on('connect', () => console.log(`redis connected (${store.client.address})`))
-  store.on('disconnect', (err) => console.log(`redis disconnected: ${err && err.message}`))
-
-  const app = createApp(store)
-  if (topology) {
-    app.post('/failover', async (req, res, next) => {
-      try {
-        res.json(await topology.failover())
-      } catch (err) {
-        next(err)
-      }
-    })
-  }
-
-  const server = http.createServer(app)
-  const port = await listen(server, process.env.PORT === undefined ? 3000 : Number(process.env.PORT))
-  console.log(`listening on http://localhost:${port}`)
-
-  let stopping = false
-  async function shutdown(signal) {
-    if (stopping) return
-    stopping = true
-    console.log(`${signal}: shutting down`)
-    server.close()
-    server.closeAllConnections()
-    await store.close().catch((err) => console.error(`closing the store: ${err.message}`))
-    if (topology) await topology.close()
-    process.exit(0)
-  }
-  process.on('SIGINT', () => shutdown('SIGINT'))
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-}
-
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err)
-    process.exit(1)
+    describe: (store) => `redis connected (${store.client.address})`,
+    routes: (app, store) => {
+      store.on('disconnect', (err) => console.log(`redis disconnected: ${err && err.message}`))
+      if (!topology) return
+      app.post('/failover', async (req, res, next) => {
+        try {
+          res.json(await topology.failover())
+        } catch (err) {
+          next(err)
+        }
+      })
+    },
+    onClose: topology && (() => topology.close()),
   })
 }
+
+runMain(module, main)
 
 module.exports = { parseSentinels }

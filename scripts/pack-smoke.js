@@ -8,8 +8,8 @@
 //
 // then installs both tarballs with express and express-session into an empty folder outside the
 // repo, with no NODE_PATH and with every PATH entry that holds cargo removed, checks that the
-// binary is loaded from the platform package, runs examples/app.js from there (with its own
-// redis-server) and checks a session round trip.
+// binary is loaded from the platform package, runs examples/app.js (with the examples/session-app.js
+// it requires) from there, with its own redis-server, and checks a session round trip.
 //
 //   npm run build && node scripts/pack-smoke.js
 //
@@ -135,9 +135,9 @@ async function assertLoadsFromPlatformPackage(dir, platform, env) {
   }
 }
 
-/** Copies the example and the redis-server launcher it looks for next to itself. */
+/** Copies the example, the session-app.js it requires and the redis-server launcher it looks for next to itself. */
 function copyExample(dir) {
-  fs.copyFileSync(path.join(repo, 'examples', 'app.js'), path.join(dir, 'app.js'))
+  for (const file of ['app.js', 'session-app.js']) fs.copyFileSync(path.join(repo, 'examples', file), path.join(dir, file))
   fs.copyFileSync(path.join(repo, 'scripts', 'redis-server.js'), path.join(dir, 'redis-server.js'))
 }
 

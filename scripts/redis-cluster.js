@@ -18,20 +18,13 @@
 // Each node has its own temp dir (nodes.conf, log) and its own cluster bus port (cluster-port,
 // Redis >= 7), keeps nothing on disk, and is stopped by pid. close() removes the temp dirs.
 
-const { spawn, execFile } = require('node:child_process')
 const fs = require('node:fs')
-const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
+const { RedisServer, redisCli, freePort, sleep } = require('./redis-server')
 
-const live = new Set()
 const liveDirs = new Set()
 process.on('exit', () => {
-  for (const proc of live) {
-    try {
-      process.kill(proc.pid, 'SIGKILL')
-    } catch {}
-  }
   for (const dir of liveDirs) {
     try {
       fs.rmSync(dir, { recursive: true, force: true })
@@ -51,23 +44,7 @@ function removeDir(dir) {
   liveDirs.delete(dir)
 }
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 const reserved = new Set()
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
 /** A free port not handed out before by this process (nodes are started after all are picked). */
 async function uniquePort() {
   for (;;) {
@@ -117,127 +94,41 @@ function tlsCliArgs(tls) {
   return args
 }
 
+/** redis-cli with a longer default timeout (cluster commands such as --cluster create are slow). */
 function runCli(args, { timeout = 15000 } = {}) {
-  return new Promise((resolve, reject) => {
-    execFile('redis-cli', args, { timeout, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        err.message += `\n${stdout}\n${stderr}`
-        reject(err)
-      } else {
-        resolve(stdout.replace(/\n$/, ''))
-      }
-    })
-  })
+  return redisCli(args, { timeout })
 }
 
 /**
- * A redis-server on a fixed port with its own dir; start() / stop() can be repeated (the dir,
- * and so nodes.conf, survives a stop). Compatible with __test__/helpers/redis.js monitor():
- * host, port, password, cliArgs(), cli().
+ * A RedisServer (scripts/redis-server.js) that may listen with TLS only and authenticates its
+ * replication link too; the dir, and so nodes.conf, survives a stop. Compatible with
+ * __test__/helpers/redis.js monitor(): host, port, password, cliArgs(), cli().
  */
-class RedisNode {
+class RedisNode extends RedisServer {
   constructor({ port, dir, args = [], password, tls, tlsAuthClients = 'no', name = 'redis' }) {
-    this.host = '127.0.0.1'
-    this.port = port
-    this.dir = dir
-    this.args = args
-    this.password = password
-    this.tls = tls
-    this.tlsAuthClients = tlsAuthClients
-    this.name = name
-    this.proc = null
-    this.logFile = path.join(dir, `${name}.log`)
-    const scheme = tls ? 'rediss' : 'redis'
-    this.url = `${scheme}://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${port}`
+    super({ port, dir, args, password, logFile: path.join(dir, `${name}.log`), cliTimeout: 15000 })
+    Object.assign(this, { tls, tlsAuthClients, name })
+    if (tls) this.url = this.url.replace(/^redis:/, 'rediss:')
   }
 
-  get pid() {
-    return this.proc ? this.proc.pid : undefined
-  }
-
-  get running() {
-    return Boolean(this.proc)
-  }
-
-  serverArgs() {
-    const listen = this.tls
-      ? [
-          '--port', '0',
-          '--tls-port', String(this.port),
-          '--tls-cert-file', this.tls.serverCertFile,
-          '--tls-key-file', this.tls.serverKeyFile,
-          '--tls-ca-cert-file', this.tls.caFile,
-          '--tls-auth-clients', this.tlsAuthClients,
-        ]
-      : ['--port', String(this.port)]
+  listenArgs() {
+    if (!this.tls) return super.listenArgs()
     return [
-      ...listen,
-      '--bind', '127.0.0.1',
-      '--dir', this.dir,
-      '--save', '',
-      '--appendonly', 'no',
-      '--daemonize', 'no',
-      '--logfile', this.logFile,
-      ...(this.password ? ['--requirepass', this.password, '--masterauth', this.password] : []),
-      ...this.args,
+      '--port', '0',
+      '--tls-port', String(this.port),
+      '--tls-cert-file', this.tls.serverCertFile,
+      '--tls-key-file', this.tls.serverKeyFile,
+      '--tls-ca-cert-file', this.tls.caFile,
+      '--tls-auth-clients', this.tlsAuthClients,
     ]
   }
 
-  async start({ wait = true } = {}) {
-    if (this.proc) return this
-    const proc = spawn('redis-server', this.serverArgs(), { stdio: 'ignore' })
-    this.proc = proc
-    live.add(proc)
-    proc.on('exit', () => {
-      live.delete(proc)
-      if (this.proc === proc) this.proc = null
-    })
-    if (wait) await this.waitReady()
-    return this
+  authArgs() {
+    return this.password ? ['--requirepass', this.password, '--masterauth', this.password] : []
   }
 
-  cliArgs(args) {
-    const auth = this.password ? ['--no-auth-warning', '-a', this.password] : []
-    return ['-h', this.host, '-p', String(this.port), ...tlsCliArgs(this.tls), ...auth, ...args]
-  }
-
-  /** Runs one redis-cli command against this node; resolves with its raw output. */
-  cli(...args) {
-    return runCli(this.cliArgs(args))
-  }
-
-  async waitReady(timeoutMs = 10000) {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      try {
-        if ((await this.cli('PING')) === 'PONG') return
-      } catch (err) {
-        if (Date.now() > deadline) throw err
-      }
-      if (!this.proc) {
-        let log = ''
-        try {
-          log = fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-15).join('\n')
-        } catch {}
-        throw new Error(`redis-server on port ${this.port} exited; ${this.logFile}:\n${log}`)
-      }
-      await sleep(25)
-    }
-  }
-
-  signal(sig) {
-    if (this.proc) process.kill(this.proc.pid, sig)
-  }
-
-  /** Stops the process (SIGKILL by default) and waits until it is gone. */
-  async stop(sig = 'SIGKILL') {
-    const proc = this.proc
-    if (!proc) return
-    const gone = new Promise((resolve) => proc.once('exit', resolve))
-    try {
-      process.kill(proc.pid, sig)
-    } catch {}
-    await gone
+  cliTlsArgs() {
+    return tlsCliArgs(this.tls)
   }
 
   async close() {

@@ -70,14 +70,7 @@ function sentinelConfig({ port, dir, name, primaryPort, password, username, sent
 
 class SentinelTopology {
   constructor({ dir, name, primary, replica, sentinelNodes, password, sentinelPassword, tls }) {
-    this.dir = dir
-    this.name = name
-    this.primary = primary
-    this.replica = replica
-    this.sentinelNodes = sentinelNodes
-    this.password = password
-    this.sentinelPassword = sentinelPassword
-    this.tls = tls
+    Object.assign(this, { dir, name, primary, replica, sentinelNodes, password, sentinelPassword, tls })
   }
 
   get sentinels() {

@@ -8,11 +8,12 @@ const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 
+// Every running redis-server process started here, killed if this process exits first.
 const live = new Set()
 process.on('exit', () => {
-  for (const server of live) {
+  for (const proc of live) {
     try {
-      process.kill(server.pid, 'SIGKILL')
+      process.kill(proc.pid, 'SIGKILL')
     } catch {}
   }
 })
@@ -37,7 +38,7 @@ function redisCli(args, { timeout = 10000 } = {}) {
   return new Promise((resolve, reject) => {
     execFile('redis-cli', args, { timeout, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
-        err.message += `\n${stderr}`
+        err.message += `${stdout ? `\n${stdout}` : ''}\n${stderr}`
         reject(err)
       } else {
         resolve(stdout.replace(/\n$/, ''))
@@ -46,14 +47,21 @@ function redisCli(args, { timeout = 10000 } = {}) {
   })
 }
 
+/**
+ * One redis-server process on a fixed port with its own dir; start() / stop() can be repeated.
+ * The home of starting, waiting for and stopping a redis-server: scripts/redis-cluster.js
+ * (RedisNode) and scripts/redis-sentinel.js extend it, overriding serverArgs() / cliArgs().
+ */
 class RedisServer {
-  constructor({ port, dir, args, password, unixSocket }) {
+  constructor({ port, dir, args = [], password, unixSocket, logFile = path.join(dir, 'redis.log'), cliTimeout = 10000 }) {
     this.host = '127.0.0.1'
     this.port = port
     this.dir = dir
     this.args = args
     this.password = password
     this.socket = unixSocket ? path.join(dir, 'redis.sock') : undefined
+    this.logFile = logFile
+    this.cliTimeout = cliTimeout
     this.url = `redis://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${port}`
     this.proc = null
   }
@@ -62,38 +70,61 @@ class RedisServer {
     return this.proc ? this.proc.pid : undefined
   }
 
-  async start() {
-    const args = [
-      '--port', String(this.port),
+  get running() {
+    return Boolean(this.proc)
+  }
+
+  /** Where the server listens (RedisNode: TLS only). */
+  listenArgs() {
+    return ['--port', String(this.port)]
+  }
+
+  /** How clients authenticate (RedisNode: the replication link too). */
+  authArgs() {
+    return this.password ? ['--requirepass', this.password] : []
+  }
+
+  serverArgs() {
+    return [
+      ...this.listenArgs(),
       '--bind', '127.0.0.1',
       '--dir', this.dir,
       '--save', '',
       '--appendonly', 'no',
       '--daemonize', 'no',
-      '--logfile', path.join(this.dir, 'redis.log'),
+      '--logfile', this.logFile,
       ...(this.socket ? ['--unixsocket', this.socket, '--unixsocketperm', '700'] : []),
-      ...(this.password ? ['--requirepass', this.password] : []),
+      ...this.authArgs(),
       ...this.args,
     ]
-    const proc = spawn('redis-server', args, { stdio: 'ignore' })
+  }
+
+  async start({ wait = true } = {}) {
+    if (this.proc) return this
+    const proc = spawn('redis-server', this.serverArgs(), { stdio: 'ignore' })
     this.proc = proc
-    live.add(this)
+    live.add(proc)
     proc.on('exit', () => {
+      live.delete(proc)
       if (this.proc === proc) this.proc = null
-      live.delete(this)
     })
-    await this.waitReady()
+    if (wait) await this.waitReady()
     return this
+  }
+
+  /** redis-cli's connection options beyond host and port (RedisNode: TLS). */
+  cliTlsArgs() {
+    return []
   }
 
   cliArgs(args) {
     const auth = this.password ? ['--no-auth-warning', '-a', this.password] : []
-    return ['-h', this.host, '-p', String(this.port), ...auth, ...args]
+    return ['-h', this.host, '-p', String(this.port), ...this.cliTlsArgs(), ...auth, ...args]
   }
 
   /** Runs one redis-cli command against this server and resolves with its raw output. */
   cli(...args) {
-    return redisCli(this.cliArgs(args))
+    return redisCli(this.cliArgs(args), { timeout: this.cliTimeout })
   }
 
   async waitReady(timeoutMs = 10000) {
@@ -104,7 +135,13 @@ class RedisServer {
       } catch (err) {
         if (Date.now() > deadline) throw err
       }
-      if (!this.proc) throw new Error(`redis-server on port ${this.port} exited; see ${this.dir}/redis.log`)
+      if (!this.proc) {
+        let log = ''
+        try {
+          log = fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-15).join('\n')
+        } catch {}
+        throw new Error(`redis-server on port ${this.port} exited; see ${this.logFile}:\n${log}`)
+      }
       await sleep(25)
     }
   }
@@ -152,4 +189,4 @@ async function startRedis(options = {}) {
   return server.start()
 }
 
-module.exports = { startRedis, freePort, redisCli, sleep }
+module.exports = { startRedis, RedisServer, freePort, redisCli, sleep }

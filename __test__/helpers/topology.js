@@ -6,9 +6,10 @@
 //   keys(pattern)    KEYS on every primary, merged (array)
 //   monitor()        MONITOR on every primary; stop() resolves with every command seen, each
 //                    entry carrying `node` (the port)
-// plus a ledger of acknowledged writes for the fault tests, and the cluster slot check.
+// plus a ledger of acknowledged writes for the fault tests, and the cluster slot check, and the
+// set-up the cluster and sentinel test files share: one topology per file, its stores closed after.
 
-const { monitor } = require('./redis')
+const { monitor, closeStore } = require('./redis')
 const { keySlot } = require('../../scripts/redis-cluster')
 
 const lines = (out) => out.split('\n').filter(Boolean)
@@ -156,7 +157,57 @@ async function lostWrites(store, acked, { parallel = 200 } = {}) {
   return lost
 }
 
+/**
+ * One topology shared by a test file: `start()` runs before the tests (and may keep what it
+ * resolves with in a variable of its own), and after them the stores pushed on the returned array
+ * are closed, then each of `alsoClose` (topologies the tests started besides), then the topology.
+ */
+function useTopology(test, start, { alsoClose = [] } = {}) {
+  const stores = []
+  let topology
+  test.before(async () => {
+    topology = await start()
+  })
+  test.after.always(async () => {
+    await Promise.all(stores.map(closeStore))
+    await Promise.all(alsoClose.map((x) => x.close()))
+    if (topology) await topology.close()
+  })
+  return stores
+}
+
+/** The error codes a write may fail with during a fault (a failover, a killed primary). */
+const FAULT_ERROR_CODES = ['ERR_REDIS_CONNECTION', 'ERR_REDIS_TIMEOUT', 'ERR_REDIS_SERVER', 'ERR_REDIS_CLOSED']
+
+/** The first failed write of a ledger whose error is not an Error with a FAULT_ERROR_CODES code. */
+function unexpectedFailure(failed) {
+  return failed.find((f) => !(f.err instanceof Error) || !FAULT_ERROR_CODES.includes(f.err.code))
+}
+
+/** Failed writes counted by `code: message` (the message cut to `width` characters), for t.log. */
+function summarizeErrors(failed, { width = 120 } = {}) {
+  const out = {}
+  for (const f of failed) {
+    const k = `${f.err && f.err.code}: ${String(f.err && f.err.message).slice(0, width)}`
+    out[k] = (out[k] || 0) + 1
+  }
+  return out
+}
+
+/** Records a store's disconnect and connect events as [name, time, code?] in the returned array. */
+function recordEvents(store) {
+  const events = []
+  store.on('disconnect', (err) => events.push(['disconnect', Date.now(), err && err.code]))
+  store.on('connect', () => events.push(['connect', Date.now()]))
+  return events
+}
+
 module.exports = {
+  useTopology,
+  FAULT_ERROR_CODES,
+  unexpectedFailure,
+  summarizeErrors,
+  recordEvents,
   standaloneRedis,
   clusterRedis,
   sentinelRedis,
