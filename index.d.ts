@@ -27,12 +27,45 @@ export interface ConnectionOptions {
   auth_pass?: string
   /** Redis 6 ACL user name. */
   username?: string
+  /** TLS in every mode (rustls): `true`, or CA / client certificate settings. `rediss://` URLs turn it on. */
+  tls?: boolean | TlsOptions
+  /** Redis Cluster seed nodes; `password`, `username` and `tls` apply to every node. */
+  cluster?: Array<{ host?: string; port?: number | string } | string>
+  /** Cluster: let reads go to replicas (default false). */
+  readFromReplicas?: boolean
+  /** Sentinel: the store asks the sentinels for the primary of `name` and follows failovers. */
+  sentinel?: SentinelOptions
   /** Milliseconds to establish a connection (default 10000). */
   connectTimeout?: number
   /** node_redis alias of `connectTimeout`. */
   connect_timeout?: number
   /** Milliseconds an operation may take, including waiting for a connection (default 5000). */
   commandTimeout?: number
+}
+
+export interface TlsOptions {
+  /** PEM CA certificate(s) to trust instead of the system store. */
+  ca?: string | Buffer | Array<string | Buffer>
+  /** PEM client certificate, for servers that require one (with `key`). */
+  cert?: string | Buffer
+  /** PEM client key (with `cert`). */
+  key?: string | Buffer
+  /** `false` accepts any server certificate (default true). */
+  rejectUnauthorized?: boolean
+}
+
+export interface SentinelOptions {
+  sentinels: Array<{ host?: string; port?: number | string } | string>
+  /** The name of the monitored primary, e.g. `'mymaster'`. */
+  name: string
+  /** The data nodes' password / ACL user (top-level `password` / `username` work too). */
+  password?: string
+  username?: string
+  /** The sentinels' own password / ACL user. */
+  sentinelPassword?: string
+  sentinelUsername?: string
+  /** TLS to the sentinels (top-level `tls` is for the data nodes). */
+  tls?: boolean | TlsOptions
 }
 
 /** A session as the store reads it back; `all()` adds `id`. */
