@@ -98,24 +98,32 @@ impl StoreError {
                 format!("{PREFIX}: Redis at {address} did not answer in time: {err}"),
             );
         }
-        match err.kind() {
-            ErrorKind::AuthenticationFailed => Self::new(
+        let rejected = || {
+            Self::new(
                 Code::Auth,
-                format!("{PREFIX}: Redis at {address} rejected the credentials (check password/username): {err}"),
-            ),
+                format!(
+                    "{PREFIX}: Redis at {address} rejected the credentials (check password/username): {}",
+                    server_message(err)
+                ),
+            )
+        };
+        match err.kind() {
+            ErrorKind::AuthenticationFailed => rejected(),
             ErrorKind::Server(redis::ServerErrorKind::NoPerm) => Self::new(
                 Code::Auth,
-                format!("{PREFIX}: the Redis user lacks a permission the store needs: {err}"),
+                format!(
+                    "{PREFIX}: the Redis user lacks a permission the store needs: {}",
+                    server_message(err)
+                ),
             ),
-            ErrorKind::Server(_) | ErrorKind::Extension => {
-                if is_auth_reply(err) {
-                    return Self::new(
-                        Code::Auth,
-                        format!("{PREFIX}: Redis at {address} rejected the credentials (check password/username): {err}"),
-                    );
-                }
-                Self::new(Code::Server, format!("{PREFIX}: Redis replied with an error: {}", server_message(err)))
-            }
+            ErrorKind::Server(_) | ErrorKind::Extension if is_auth_reply(err) => rejected(),
+            ErrorKind::Server(_) | ErrorKind::Extension => Self::new(
+                Code::Server,
+                format!(
+                    "{PREFIX}: Redis replied with an error: {}",
+                    server_message(err)
+                ),
+            ),
             ErrorKind::InvalidClientConfig => Self::new(
                 Code::InvalidOption,
                 format!("{PREFIX}: invalid connection settings: {err}"),
