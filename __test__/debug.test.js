@@ -4,21 +4,14 @@
 // that connects to a throwaway redis-server (or to a closed port), waits for the event and quits.
 
 const test = require('ava')
+const { useRedis } = require('./helpers/redis')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
-const { startRedis, freePort } = require('../scripts/redis-server')
+const { freePort } = require('../scripts/redis-server')
 const { debugEnvEnables } = require('../lib/debug')
 
 const root = path.join(__dirname, '..')
-let r
-
-test.before(async () => {
-  r = await startRedis()
-})
-
-test.after.always(async () => {
-  if (r) await r.close()
-})
+const r = useRedis(test)
 
 const CHILD = `
   const { createClient } = require(${JSON.stringify(root)})

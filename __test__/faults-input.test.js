@@ -30,19 +30,10 @@ const crypto = require('node:crypto')
 const { execFile } = require('node:child_process')
 const path = require('node:path')
 const test = require('ava')
-const { startRedis } = require('../scripts/redis-server')
-const { rawCommand, rawCommands } = require('./helpers/redis')
+const { rawCommand, rawCommands, useRedis } = require('./helpers/redis')
 
 const CHILD = path.join(__dirname, '..', 'scripts', 'bad-input-child.js')
-let r
-
-test.before(async () => {
-  r = await startRedis()
-})
-
-test.after.always(async () => {
-  if (r) await r.close()
-})
+const r = useRedis(test)
 
 async function scanAll(db) {
   const keys = []

@@ -5,19 +5,10 @@
 
 const test = require('ava')
 const { EventEmitter } = require('node:events')
-const { startRedis } = require('../scripts/redis-server')
 const { named, factory } = require('./helpers/forms')
-const { uid } = require('./helpers/redis')
+const { uid, useRedis } = require('./helpers/redis')
 
-let r
-
-test.before(async () => {
-  r = await startRedis()
-})
-
-test.after.always(async () => {
-  if (r) await r.close()
-})
+const r = useRedis(test)
 
 test('an object that is no Redis client is a TypeError naming the methods it lacks', (t) => {
   for (const Store of [named, factory]) {

@@ -5,18 +5,10 @@
 // cluster.test.js and sentinel.test.js run the same suite against their topologies.
 
 const test = require('ava')
-const { startRedis } = require('../scripts/redis-server')
+const { useRedis } = require('./helpers/redis')
 const { lifecycleSuite } = require('./helpers/lifecycle-suite')
 const { standaloneRedis } = require('./helpers/topology')
 
-let r
-
-test.before(async () => {
-  r = await startRedis()
-})
-
-test.after.always(async () => {
-  if (r) await r.close()
-})
+const r = useRedis(test)
 
 lifecycleSuite(test, () => ({ host: r.host, port: r.port }), () => standaloneRedis(r))

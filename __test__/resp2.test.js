@@ -3,19 +3,10 @@
 // RESP2 and finds a dropped idle connection by pinging it.
 
 const test = require('ava')
-const { startRedis } = require('../scripts/redis-server')
 const { named } = require('./helpers/forms')
-const { waitFor } = require('./helpers/redis')
+const { waitFor, useRedis } = require('./helpers/redis')
 
-let r
-
-test.before(async () => {
-  r = await startRedis({ args: ['--rename-command', 'HELLO', ''] })
-})
-
-test.after.always(async () => {
-  if (r) await r.close()
-})
+const r = useRedis(test, { args: ['--rename-command', 'HELLO', ''] })
 
 test.serial('without HELLO the store still connects and every operation works', async (t) => {
   t.regex(await r.cli('HELLO', '3').catch((err) => err.message), /unknown command/i)

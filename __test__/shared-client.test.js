@@ -2,19 +2,10 @@
 // createClient(): one native connection shared by several stores with different prefixes.
 
 const test = require('ava')
-const { startRedis } = require('../scripts/redis-server')
 const { pkg, named, factory } = require('./helpers/forms')
-const { waitFor } = require('./helpers/redis')
+const { waitFor, useRedis } = require('./helpers/redis')
 
-let r
-
-test.before(async () => {
-  r = await startRedis()
-})
-
-test.after.always(async () => {
-  if (r) await r.close()
-})
+const r = useRedis(test)
 
 /** Connections to the server other than redis-cli's own. */
 async function storeConnections() {

@@ -257,7 +257,32 @@ function viaCallback(store, method, ...args) {
   })
 }
 
+/**
+ * One redis-server for a whole test file: started before its tests, stopped after them. The
+ * returned object stands for the server (`r.port`, `r.cli(...)`, `r.stop()`) once it runs.
+ */
+function useRedis(test, options) {
+  let server = null
+  test.before(async () => {
+    server = await require('../../scripts/redis-server').startRedis(options)
+  })
+  test.after.always(async () => {
+    if (server) await server.close()
+  })
+  return new Proxy(
+    {},
+    {
+      get(_, key) {
+        if (!server) throw new Error(`the test redis-server is not running (reading ${String(key)})`)
+        const value = server[key]
+        return typeof value === 'function' ? value.bind(server) : value
+      },
+    },
+  )
+}
+
 module.exports = {
+  useRedis,
   sleep,
   uid,
   encodeCommand,
