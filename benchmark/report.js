@@ -20,39 +20,41 @@ function groupBy(rows, keyOf) {
 }
 
 /**
- * One cell per (placement, size, in flight, op, store): medians over rounds, and the median of
- * the per-round ratio (ops/s ÷ the anchor's ops/s in the same round and cell).
+ * One cell per `keys` and store: the medians over rounds of `rate` and `medians`, and the median
+ * of the per-round ratio (`rate` ÷ the anchor's `rate` in the same round and cell).
  */
-function summarizeOps(rows, maxForeign = 0.25) {
-  const byRound = new Map(rows.map((r) => [`${r.placement}|${r.size}|${r.inflight}|${r.op}|${r.round}|${r.store}`, r]))
+function summarizeCells(rows, { keys, anchorOf, rate, medians }) {
+  const cellKey = (r, store) => `${keys.map((k) => r[k]).join('|')}|${store}`
+  const byRound = new Map(rows.map((r) => [`${cellKey(r, r.store)}|${r.round}`, r]))
   const cells = []
-  for (const group of groupBy(rows, (r) => `${r.placement}|${r.size}|${r.inflight}|${r.op}|${r.store}`).values()) {
-    const { placement, size, inflight, op, store } = group[0]
-    const anchor = anchorFor(inflight)
+  for (const group of groupBy(rows, (r) => cellKey(r, r.store)).values()) {
+    const first = group[0]
+    const anchor = anchorOf(first)
     const ratios = group.map((r) => {
-      const a = byRound.get(`${placement}|${size}|${inflight}|${op}|${r.round}|${anchor}`)
-      return a ? r.opsPerSec / a.opsPerSec : null
+      const a = byRound.get(`${cellKey(r, anchor)}|${r.round}`)
+      return a ? r[rate] / a[rate] : null
     })
-    cells.push({
-      placement,
-      size,
-      inflight,
-      op,
-      store,
-      anchor,
-      rounds: group.length,
-      opsPerSec: median(group.map((r) => r.opsPerSec)),
-      ratio: median(ratios),
-      p50Us: median(group.map((r) => r.p50Us)),
-      p99Us: median(group.map((r) => r.p99Us)),
-      busyUsPerOp: median(group.map((r) => r.busyUsPerOp)),
-      cpuUsPerOp: median(group.map((r) => r.cpuUsPerOp)),
-      // Other processes' CPU during the timed window (cores), and whether it spoiled the cell.
-      foreign: median(group.map((r) => r.foreign)),
-      disturbed: group.some((r) => r.foreign > maxForeign),
-    })
+    const cell = { store: first.store, anchor, rounds: group.length, ratio: median(ratios) }
+    for (const k of keys) cell[k] = first[k]
+    for (const field of [rate, ...medians]) cell[field] = median(group.map((r) => r[field]))
+    cells.push({ group, cell })
   }
   return cells
+}
+
+/** One cell per (placement, size, in flight, op, store). */
+function summarizeOps(rows, maxForeign = 0.25) {
+  return summarizeCells(rows, {
+    keys: ['placement', 'size', 'inflight', 'op'],
+    anchorOf: (r) => anchorFor(r.inflight),
+    rate: 'opsPerSec',
+    medians: ['p50Us', 'p99Us', 'busyUsPerOp', 'cpuUsPerOp'],
+  }).map(({ group, cell }) => ({
+    ...cell,
+    // Other processes' CPU during the timed window (cores), and whether it spoiled the cell.
+    foreign: median(group.map((r) => r.foreign)),
+    disturbed: group.some((r) => r.foreign > maxForeign),
+  }))
 }
 
 /** The anchor's cell for the same placement, size, in flight and op. */
@@ -111,28 +113,12 @@ function summarizeBulk(rows, anchor = 'cr10-node-redis') {
 }
 
 function summarizeHttp(rows, anchor = 'cr10-node-redis') {
-  const byRound = new Map(rows.map((r) => [`${r.route}|${r.round}|${r.store}`, r]))
-  const cells = []
-  for (const group of groupBy(rows, (r) => `${r.route}|${r.store}`).values()) {
-    const { route, store } = group[0]
-    const ratios = group.map((r) => {
-      const a = byRound.get(`${route}|${r.round}|${anchor}`)
-      return a ? r.reqPerSec / a.reqPerSec : null
-    })
-    cells.push({
-      route,
-      store,
-      anchor,
-      rounds: group.length,
-      reqPerSec: median(group.map((r) => r.reqPerSec)),
-      ratio: median(ratios),
-      p50Us: median(group.map((r) => r.p50Us)),
-      p99Us: median(group.map((r) => r.p99Us)),
-      busyUsPerReq: median(group.map((r) => r.busyUsPerReq)),
-      serverElu: median(group.map((r) => r.serverElu)),
-    })
-  }
-  return cells
+  return summarizeCells(rows, {
+    keys: ['route'],
+    anchorOf: () => anchor,
+    rate: 'reqPerSec',
+    medians: ['p50Us', 'p99Us', 'busyUsPerReq', 'serverElu'],
+  }).map(({ cell }) => cell)
 }
 
 // ---- formatting -----------------------------------------------------------------------------
