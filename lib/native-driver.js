@@ -141,7 +141,8 @@ class NativeDriver extends EventEmitter {
     const done = this._pending.get(id)
     if (done === undefined) return
     this._pending.delete(id)
-    this._parts.delete(id)
+    // Parts of a result that failed midway (rare): drop them.
+    if (this._parts.size !== 0) this._parts.delete(id)
     // `done` belongs to the store, which guards the user's callback itself.
     done(err, value, corrupt)
   }
