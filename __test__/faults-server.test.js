@@ -1,7 +1,7 @@
 'use strict'
 // Issue 5, item 3 (first part): faults a running redis-server can throw at the store, each with
 // the outcome README "When Redis misbehaves" documents:
-//   CLIENT KILL of the store's connection  -> disconnect, then connect (reconnects at once);
+//   CLIENT KILL of either store connection -> disconnect, then connect (reconnects at once);
 //                                             operations fail at most with ERR_REDIS_CONNECTION
 //   CLIENT PAUSE WRITE, DEBUG SLEEP          -> "Redis stops answering": ERR_REDIS_TIMEOUT (or
 //                                             ERR_REDIS_CONNECTION while reconnecting) within
@@ -16,7 +16,7 @@ const test = require('ava')
 const { startRedis } = require('../scripts/redis-server')
 const { named: RedisStore } = require('./helpers/forms')
 const { rawCommand, waitFor } = require('./helpers/redis')
-const { sleep, timed, recordEvents, storeConnections, countBy, closeQuietly } = require('../scripts/fault-tools')
+const { sleep, timed, recordEvents, storeConnections, countBy, closeQuietly, NATIVE_CONNECTIONS, connectionRole } = require('../scripts/fault-tools')
 
 const sess = (n) => ({ cookie: { originalMaxAge: 3600000, path: '/' }, n })
 const TIMEOUT_CODES = ['ERR_REDIS_TIMEOUT', 'ERR_REDIS_CONNECTION']
@@ -39,48 +39,55 @@ async function withRedis(t, args, fn) {
 
 const show = (o) => ({ method: o.method, ms: o.ms, ok: o.ok, value: o.ok ? o.value : undefined, err: o.err, hung: o.hung || undefined })
 
-test.serial('CLIENT KILL of the store connection: disconnect, then connect at once; operations recover', async (t) => {
-  await withRedis(t, [], async (r, make) => {
-    const store = make({ prefix: 'kill:', commandTimeout: 2000 })
-    const events = recordEvents(store)
-    await store.set('a', sess(1))
-    const { clients, by } = await storeConnections(r)
-    t.log(`store connection found by ${by}: ${clients.map((c) => `id=${c.id} resp=${c.resp} lib-name=${c['lib-name'] || '-'} name=${c.name || '-'}`).join(', ')}`)
-    t.is(clients.length, 1, 'the store has exactly one connection')
+for (const role of ['main-thread', 'background']) {
+  test.serial(`CLIENT KILL of the store's ${role} connection: disconnect, then connect at once; operations recover`, async (t) => {
+    await withRedis(t, [], async (r, make) => {
+      const store = make({ prefix: 'kill:', commandTimeout: 2000 })
+      const events = recordEvents(store)
+      await store.set('a', sess(1))
+      await waitFor(async () => (await storeConnections(r)).clients.length === NATIVE_CONNECTIONS, { timeout: 2000 })
+      const { clients, by } = await storeConnections(r)
+      t.log(`store connections found by ${by}: ${clients.map((c) => `id=${c.id} resp=${c.resp} (${connectionRole(c)})`).join(', ')}`)
+      t.is(clients.length, NATIVE_CONNECTIONS, 'the store has its pair of connections')
+      const victim = clients.find((c) => connectionRole(c) === role)
+      t.truthy(victim, `the ${role} connection is in CLIENT LIST`)
 
-    const killAt = Date.now()
-    t.is(await r.cli('CLIENT', 'KILL', 'ID', clients[0].id), '1')
-    // Issued at once, possibly before the store noticed the drop.
-    const first = await Promise.all([
-      timed(store, 'get', ['a']),
-      timed(store, 'set', ['b', sess(2)]),
-      timed(store, 'touch', ['a', sess(1)]),
-      timed(store, 'destroy', ['nothing']),
-    ])
-    t.log(`operations issued right after the kill: ${JSON.stringify(first.map(show))}`)
-    for (const o of first) {
-      t.false(o.hung, `${o.method} settled`)
-      t.true(o.ms <= 2200, `${o.method} settled within commandTimeout + 10% (${o.ms} ms)`)
-      if (!o.ok) t.is(o.err.code, 'ERR_REDIS_CONNECTION', `${o.method} failed only with ERR_REDIS_CONNECTION`)
-    }
+      const killAt = Date.now()
+      t.is(await r.cli('CLIENT', 'KILL', 'ID', victim.id), '1')
+      // Issued at once, possibly before the store noticed the drop.
+      const first = await Promise.all([
+        timed(store, 'get', ['a']),
+        timed(store, 'set', ['b', sess(2)]),
+        timed(store, 'touch', ['a', sess(1)]),
+        timed(store, 'destroy', ['nothing']),
+      ])
+      t.log(`operations issued right after the kill: ${JSON.stringify(first.map(show))}`)
+      for (const o of first) {
+        t.false(o.hung, `${o.method} settled`)
+        t.true(o.ms <= 2200, `${o.method} settled within commandTimeout + 10% (${o.ms} ms)`)
+        if (!o.ok) t.is(o.err.code, 'ERR_REDIS_CONNECTION', `${o.method} failed only with ERR_REDIS_CONNECTION`)
+      }
 
-    await waitFor(() => events.some((e) => e.name === 'connect' && e.at > killAt), { timeout: 3000 })
-    t.log(`events: ${events.map((e) => `${e.name}@${e.at - killAt}${e.err ? `(${e.err.code}: ${e.err.message})` : ''}`).join(' ')}`)
-    const down = events.find((e) => e.name === 'disconnect' && e.at >= killAt)
-    const up = events.find((e) => e.name === 'connect' && e.at >= killAt)
-    t.truthy(down, "'disconnect' after the kill")
-    t.is(down && down.err && down.err.code, 'ERR_REDIS_CONNECTION', "'disconnect' carries an ERR_REDIS_CONNECTION error")
-    t.truthy(up, "'connect' after the kill")
-    t.true(up && down && up.at >= down.at, "'connect' comes after 'disconnect'")
-    t.true(up && up.at - killAt <= 1000, `reconnected within 1 s of the kill (${up && up.at - killAt} ms)`)
+      await waitFor(() => events.some((e) => e.name === 'connect' && e.at > killAt), { timeout: 3000 })
+      t.log(`events: ${events.map((e) => `${e.name}@${e.at - killAt}${e.err ? `(${e.err.code}: ${e.err.message})` : ''}`).join(' ')}`)
+      const down = events.find((e) => e.name === 'disconnect' && e.at >= killAt)
+      const up = events.find((e) => e.name === 'connect' && e.at >= killAt)
+      t.truthy(down, "'disconnect' after the kill")
+      t.is(down && down.err && down.err.code, 'ERR_REDIS_CONNECTION', "'disconnect' carries an ERR_REDIS_CONNECTION error")
+      t.truthy(up, "'connect' after the kill")
+      t.true(up && down && up.at >= down.at, "'connect' comes after 'disconnect'")
+      t.true(up && up.at - killAt <= 1000, `reconnected within 1 s of the kill (${up && up.at - killAt} ms)`)
 
-    t.deepEqual(await store.get('a'), sess(1), 'get works after the reconnect')
-    t.is(await store.set('c', sess(3)), 'OK', 'set works after the reconnect')
-    const after = await storeConnections(r)
-    t.is(after.clients.length, 1, 'one connection again')
-    t.not(after.clients[0] && after.clients[0].id, clients[0].id, 'it is a new connection')
+      t.deepEqual(await store.get('a'), sess(1), 'get works after the reconnect')
+      t.is(await store.set('c', sess(3)), 'OK', 'set works after the reconnect')
+      await waitFor(async () => (await storeConnections(r)).clients.length === NATIVE_CONNECTIONS, { timeout: 2000 })
+      const after = await storeConnections(r)
+      t.is(after.clients.length, NATIVE_CONNECTIONS, 'a pair of connections again')
+      const before = new Set(clients.map((c) => c.id))
+      t.true(after.clients.every((c) => !before.has(c.id)), 'both are new connections')
+    })
   })
-})
+}
 
 test.serial('CLIENT PAUSE WRITE: reads answer, a write fails with ERR_REDIS_TIMEOUT within commandTimeout + 10%; all work after the pause', async (t) => {
   await withRedis(t, [], async (r, make) => {

@@ -2,6 +2,7 @@
 // createClient(): one native connection shared by several stores with different prefixes.
 
 const test = require('ava')
+const { NATIVE_CONNECTIONS } = require('../scripts/fault-tools')
 const { pkg, named, factory } = require('./helpers/forms')
 const { waitFor, useRedis } = require('./helpers/redis')
 
@@ -22,7 +23,7 @@ test.serial('several stores on one createClient() share one connection and keep 
     t.is(users.client, client)
     t.is(await admin.set('a', { role: 'admin' }), 'OK')
     t.is(await users.set('a', { role: 'user' }), 'OK')
-    t.is(await storeConnections(), 1)
+    t.is(await storeConnections(), NATIVE_CONNECTIONS, 'one client, one pair of connections')
     t.deepEqual(await admin.get('a'), { role: 'admin' })
     t.deepEqual(await users.get('a'), { role: 'user' })
     t.deepEqual(await admin.ids(), ['a'])

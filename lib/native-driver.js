@@ -156,8 +156,12 @@ class NativeDriver extends EventEmitter {
       this.emit('ready')
     } else if (kind === Delivered.Disconnect) {
       this.connected = false
+      this._native.refresh()
       debug('disconnect %s: %s', this.address, err)
       this.emit('disconnect', err)
+    } else if (kind === Delivered.DirectReady) {
+      this._native.refresh()
+      debug('main-thread connection ready %s', this.address)
     }
   }
 

@@ -108,6 +108,14 @@ function parseClientList(text) {
  * has no CLIENT SETINFO), every connection except the redis-cli asking (`cmd=client|list`).
  * Use the fallback only on a server dedicated to the test. Resolves { clients, by }.
  */
+/**
+ * A native client to one server keeps two connections: the main-thread one (RESP2) that
+ * get/set/touch/destroy use, and the background one (RESP3) that supervises and runs the bulk
+ * operations. This tells them apart in CLIENT LIST.
+ */
+const NATIVE_CONNECTIONS = 2
+const connectionRole = (c) => (c.resp === '2' ? 'main-thread' : 'background')
+
 async function storeConnections(r) {
   const clients = parseClientList(await r.cli('CLIENT', 'LIST'))
   const named = clients.filter((c) => c['lib-name'] === 'connect-redis-rs' || c.name === 'connect-redis-rs')
@@ -229,6 +237,8 @@ module.exports = {
   recordEvents,
   parseClientList,
   storeConnections,
+  NATIVE_CONNECTIONS,
+  connectionRole,
   waitListening,
   MB,
   mb,

@@ -2,13 +2,14 @@
 //! supervisor task that reconnects with backoff and reports every change of state as a
 //! `connect` / `disconnect` event.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{watch, Notify};
 
 use crate::connection::{ConnectError, Connection};
+use crate::direct_open::{self, Stream};
 use crate::error::{Code, StoreError};
 use crate::mode::Mode;
 use crate::options::Settings;
@@ -33,6 +34,19 @@ struct Shared {
     closed: AtomicBool,
     close_signal: Notify,
     outbox: Arc<Outbox>,
+    /// Counts connections made; `up` is the current one's number while it is up, else 0.
+    generations: AtomicU64,
+    up: AtomicU64,
+    /// A main-thread connection opened beside the current one, waiting to be attached.
+    direct: Mutex<Option<Ready>>,
+    direct_waiting: AtomicBool,
+}
+
+/// A socket for the main-thread connection, and the background connection it belongs with.
+pub struct Ready {
+    pub generation: u64,
+    pub stream: Stream,
+    pub conn: Connection,
 }
 
 #[derive(Clone)]
@@ -58,6 +72,10 @@ impl Client {
                 closed: AtomicBool::new(false),
                 close_signal: Notify::new(),
                 outbox,
+                generations: AtomicU64::new(0),
+                up: AtomicU64::new(0),
+                direct: Mutex::new(None),
+                direct_waiting: AtomicBool::new(false),
             }),
         };
         runtime.spawn(supervise(client.shared.clone()));
@@ -70,6 +88,20 @@ impl Client {
 
     pub fn command_timeout(&self) -> Duration {
         self.shared.settings.command_timeout
+    }
+
+    /// The number of the connection that is up, 0 when none is.
+    pub fn up_generation(&self) -> u64 {
+        self.shared.up.load(Ordering::Acquire)
+    }
+
+    /// The main-thread connection opened for the current connection, once it is ready.
+    pub fn take_direct(&self) -> Option<Ready> {
+        if !self.shared.direct_waiting.swap(false, Ordering::AcqRel) {
+            return None;
+        }
+        let ready = lock(&self.shared.direct).take()?;
+        (ready.generation == self.up_generation()).then_some(ready)
     }
 
     pub fn is_connected(&self) -> bool {
@@ -129,6 +161,7 @@ impl Client {
     }
 
     pub fn close(&self) {
+        self.shared.up.store(0, Ordering::Release);
         self.shared.closed.store(true, Ordering::SeqCst);
         self.shared.link.send_replace(Link::Closed);
         self.shared.close_signal.notify_one();
@@ -167,7 +200,12 @@ async fn supervise(shared: Arc<Shared>) {
             Ok(conn) => {
                 attempt = 0;
                 let watched = conn.clone();
+                let generation = shared.generations.fetch_add(1, Ordering::AcqRel) + 1;
                 shared.link.send_replace(Link::Up(conn));
+                shared.up.store(generation, Ordering::Release);
+                if crate::direct::available() {
+                    tokio::spawn(open_direct(shared.clone(), generation, watched.clone()));
+                }
                 shared.outbox.event(Event::Connect);
                 tokio::select! {
                     _ = watched.lost() => {}
@@ -177,13 +215,8 @@ async fn supervise(shared: Arc<Shared>) {
                 if shared.closed.load(Ordering::SeqCst) {
                     break;
                 }
-                let err = StoreError::new(
-                    Code::Connection,
-                    format!(
-                        "connect-redis-rs: lost the connection to Redis at {}; reconnecting",
-                        shared.address
-                    ),
-                );
+                shared.up.store(0, Ordering::Release);
+                let err = StoreError::lost(&shared.address);
                 shared.link.send_replace(Link::Down(err.clone()));
                 reported = Some(err.code);
                 shared.outbox.event(Event::Disconnect(err));
@@ -207,6 +240,30 @@ async fn supervise(shared: Arc<Shared>) {
         }
     }
     shared.link.send_replace(Link::Closed);
+}
+
+/// Opens the main-thread connection beside connection `generation`. Should it fail, the
+/// operations keep using the background connection.
+async fn open_direct(shared: Arc<Shared>, generation: u64, conn: Connection) {
+    let Some(target) = shared.mode.direct_target(&shared.settings, &conn) else {
+        return;
+    };
+    let timeout = shared.settings.connect_timeout;
+    if let Ok(stream) = direct_open::open(&target, &shared.settings.redis, timeout).await {
+        if shared.up.load(Ordering::Acquire) == generation {
+            *lock(&shared.direct) = Some(Ready {
+                generation,
+                stream,
+                conn,
+            });
+            shared.direct_waiting.store(true, Ordering::Release);
+            shared.outbox.event(Event::DirectReady);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Exponential backoff capped at `BACKOFF_MAX`, with up to 25% jitter so that many processes

@@ -48,6 +48,14 @@ pub struct Connection {
     server: Option<(String, u16)>,
 }
 
+/// A dropped connection, or a server that became a replica under us (sentinel failover).
+pub fn breaks_connection(err: &RedisError) -> bool {
+    err.is_connection_dropped()
+        || err.is_io_error()
+        || err.is_unrecoverable_error()
+        || err.kind() == redis::ErrorKind::Server(ServerErrorKind::ReadOnly)
+}
+
 impl Connection {
     pub fn single(
         conn: MultiplexedConnection,
@@ -95,12 +103,7 @@ impl Connection {
     }
 
     fn failed(&self, err: &RedisError) -> StoreError {
-        // A dropped connection, or a server that became a replica under us (sentinel failover).
-        let broken = err.is_connection_dropped()
-            || err.is_io_error()
-            || err.is_unrecoverable_error()
-            || err.kind() == redis::ErrorKind::Server(ServerErrorKind::ReadOnly);
-        if broken && !self.is_cluster() {
+        if breaks_connection(err) && !self.is_cluster() {
             self.lost.notify_one();
         }
         StoreError::from_redis(err, &self.address)
@@ -259,6 +262,12 @@ impl Connection {
             .into_iter()
             .map(|(host, port)| ScanNode::Primary { host, port })
             .collect())
+    }
+
+    /// Tells the supervisor that this connection, or the main-thread connection opened beside
+    /// it, is broken.
+    pub fn mark_lost(&self) {
+        self.lost.notify_one();
     }
 
     /// Resolves when this connection is found broken: at once from a RESP3 push or a failed

@@ -76,6 +76,13 @@ impl StoreError {
         )
     }
 
+    pub fn lost(address: &str) -> Self {
+        Self::new(
+            Code::Connection,
+            format!("{PREFIX}: lost the connection to Redis at {address}; reconnecting"),
+        )
+    }
+
     pub fn still_connecting(address: &str, millis: u64) -> Self {
         Self::new(
             Code::Connection,

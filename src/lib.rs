@@ -3,6 +3,8 @@
 
 mod client;
 mod connection;
+mod direct;
+mod direct_open;
 mod error;
 mod keys;
 mod mode;
@@ -11,20 +13,28 @@ mod options;
 mod options_fuzz;
 mod outbox;
 mod raw;
+mod resp;
 mod runtime;
+mod sink;
+mod spawn;
 mod store;
 mod tls_options;
+mod uv;
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Array, Function, Object};
-use napi::{Env, Result};
+use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use crate::client::Client;
+use crate::direct::{Direct, Retire};
 use crate::error::StoreError;
 use crate::options::RawOptions;
 use crate::outbox::{Batch, Outbox};
+use crate::sink::Sink;
 use crate::store::{Bulk, Expiry, Op};
 
 /// Operation kinds in the flat array given to `NativeClient.submit`.
@@ -54,6 +64,8 @@ pub enum Delivered {
     Partial = 3,
     Connect = 11,
     Disconnect = 12,
+    /// A main-thread connection is ready: the shim calls `refresh()` to start using it.
+    DirectReady = 13,
 }
 
 /// The store's defaults, in one place.
@@ -135,6 +147,10 @@ fn settings(env: &Env, options: Option<&Object>) -> Result<options::Settings> {
 pub struct NativeClient {
     client: Client,
     outbox: Arc<Outbox>,
+    env: napi::sys::napi_env,
+    /// Delivers the main-thread connection's results; `None` where it cannot be used.
+    sink: Option<Rc<Sink>>,
+    direct: RefCell<Option<Direct>>,
 }
 
 #[napi]
@@ -148,6 +164,10 @@ impl NativeClient {
         #[napi(ts_arg_type = "(batch: unknown[]) => void")] on_batch: Function<'_, Batch, ()>,
     ) -> Result<Self> {
         let settings = settings(&env, options.as_ref())?;
+        let sink = direct::available()
+            .then(|| unsafe { Sink::new(env.raw(), on_batch.raw()) })
+            .flatten()
+            .map(Rc::new);
         let outbox = Outbox::new(|queue| {
             on_batch
                 .build_threadsafe_function::<()>()
@@ -157,7 +177,13 @@ impl NativeClient {
         })?;
         let client =
             Client::start(settings, outbox.clone(), runtime::get()?).map_err(|e| e.throw(&env))?;
-        Ok(NativeClient { client, outbox })
+        Ok(NativeClient {
+            client,
+            outbox,
+            env: env.raw(),
+            sink,
+            direct: RefCell::new(None),
+        })
     }
 
     /// `host:port` or the socket path.
@@ -224,12 +250,11 @@ impl NativeClient {
             batch.push((id, op));
             i += 6;
         }
-        let ids: Vec<u32> = batch.iter().map(|(id, _)| *id).collect();
-        let client = self.client.clone();
-        let outbox = self.outbox.clone();
-        spawn_guarded(ids, self.outbox.clone(), async move {
-            store::run_batch(client, batch, &outbox).await
-        })
+        let batch = self.via_direct(batch);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        spawn::batch(&self.client, &self.outbox, batch, None)
     }
 
     /// Starts a bulk operation (`BulkKind`) over every session under `prefix`.
@@ -242,9 +267,30 @@ impl NativeClient {
         };
         let client = self.client.clone();
         let outbox = self.outbox.clone();
-        spawn_guarded(vec![id], self.outbox.clone(), async move {
+        spawn::guarded(vec![id], self.outbox.clone(), async move {
             store::run_bulk(client, id, bulk, prefix, scan_count.max(1), &outbox).await
         })
+    }
+
+    /// Drops a main-thread connection whose background connection is gone and attaches one
+    /// that is ready (the shim calls this on `disconnect` and `DirectReady`).
+    #[napi(catch_unwind)]
+    pub fn refresh(&self) {
+        let Some(sink) = &self.sink else {
+            return;
+        };
+        let generation = self.client.up_generation();
+        let mut slot = self.direct.borrow_mut();
+        if slot.as_ref().is_some_and(|d| !d.usable(generation)) {
+            if let Some(stale) = slot.take() {
+                stale.retire(Retire::Stale);
+            }
+        }
+        if slot.is_none() {
+            if let Some(ready) = self.client.take_direct() {
+                *slot = Direct::attach(self.env, ready, &self.client, &self.outbox, sink);
+            }
+        }
     }
 
     /// Whether in-flight operations keep the process alive; the shim turns this on while any
@@ -257,45 +303,23 @@ impl NativeClient {
     /// Closes the connection; later operations fail with `ERR_REDIS_CLOSED`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
+        if let Some(direct) = self.direct.borrow_mut().take() {
+            direct.retire(Retire::Closed);
+        }
         self.client.close();
         self.outbox.close();
     }
 }
 
-/// Runs `work` on the runtime. Should it panic, its guard is dropped unfinished and the
-/// operations `ids` fail with an error instead of waiting forever (a panic never reaches Node).
-fn spawn_guarded(
-    ids: Vec<u32>,
-    outbox: Arc<Outbox>,
-    work: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<()> {
-    let mut guard = PanicGuard { ids, outbox };
-    runtime::get()?.spawn(async move {
-        work.await;
-        guard.ids.clear();
-    });
-    Ok(())
-}
-
-struct PanicGuard {
-    ids: Vec<u32>,
-    outbox: Arc<Outbox>,
-}
-
-impl Drop for PanicGuard {
-    fn drop(&mut self) {
-        if self.ids.is_empty() {
-            return;
+impl NativeClient {
+    /// Writes `batch` on the main-thread connection when there is a usable one (attaching a
+    /// newly opened one first); returns what must go to the background connection.
+    fn via_direct(&self, batch: Vec<(u32, store::Op)>) -> Vec<(u32, store::Op)> {
+        self.refresh();
+        match self.direct.borrow().as_ref() {
+            Some(direct) => direct.send(batch),
+            None => batch,
         }
-        let err = StoreError::new(
-            error::Code::Server,
-            "connect-redis-rs: internal error while running this operation (please report it)",
-        );
-        let failed = self
-            .ids
-            .drain(..)
-            .map(|id| outbox::Delivery::Reply(id, outbox::Reply::Failed(err.clone())));
-        self.outbox.push(failed.collect::<Vec<_>>());
     }
 }
 

@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, Notify};
 const SENTINEL_POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 use crate::connection::{ConnectError, Connection};
+use crate::direct_open::Target;
 use crate::error::StoreError;
 use crate::options::{Settings, Topology};
 use crate::tls_options::TlsOptions;
@@ -176,6 +177,27 @@ impl Mode {
                     Err(_) => Err(ConnectError::TimedOut),
                 }
             }
+        }
+    }
+}
+
+impl Mode {
+    /// Where a main-thread connection beside `conn` goes: the one server it talks to, over
+    /// plain TCP or a unix socket (TLS and cluster stay on the background connection).
+    pub fn direct_target(&self, settings: &Settings, conn: &Connection) -> Option<Target> {
+        if settings.tls.is_some() {
+            return None;
+        }
+        match (self, &settings.topology) {
+            (Mode::Standalone { .. }, Topology::Standalone(info)) => match info.addr() {
+                ConnectionAddr::Tcp(host, port) => Some(Target::Tcp(host.clone(), *port)),
+                ConnectionAddr::Unix(path) => Some(Target::Unix(path.clone())),
+                _ => None,
+            },
+            (Mode::Sentinel(..), _) => conn
+                .server()
+                .map(|(host, port)| Target::Tcp(host.clone(), *port)),
+            _ => None,
         }
     }
 }

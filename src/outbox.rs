@@ -34,6 +34,7 @@ pub enum Reply {
 pub enum Event {
     Connect,
     Disconnect(StoreError),
+    DirectReady,
 }
 
 #[derive(Debug)]
@@ -45,7 +46,7 @@ pub enum Delivery {
 /// The deliveries of one crossing, encoded as a flat array `[id, status, payload, …]`:
 /// id > 0 is a reply (status `Delivered::Ok`, `Error` or `Corrupt`); id 0 is an event
 /// (`Delivered::Connect`, or `Disconnect` with an error).
-pub struct Batch(Vec<Delivery>);
+pub struct Batch(pub Vec<Delivery>);
 
 const STATUS_OK: u32 = Delivered::Ok as u32;
 const STATUS_ERROR: u32 = Delivered::Error as u32;
@@ -56,6 +57,7 @@ const STATUS_PARTIAL: u32 = Delivered::Partial as u32;
 const VALUES_PER_CROSSING: usize = 4_000;
 const EVENT_CONNECT: u32 = Delivered::Connect as u32;
 const EVENT_DISCONNECT: u32 = Delivered::Disconnect as u32;
+const EVENT_DIRECT_READY: u32 = Delivered::DirectReady as u32;
 
 pub type Notifier = ThreadsafeFunction<(), (), Batch, Status, false, true>;
 
@@ -135,6 +137,10 @@ impl Outbox {
     }
 
     pub fn push(&self, deliveries: impl IntoIterator<Item = Delivery>) {
+        let mut deliveries = deliveries.into_iter().peekable();
+        if deliveries.peek().is_none() {
+            return;
+        }
         let was_empty = {
             let mut queue = lock(&self.queue);
             let was_empty = queue.is_empty();
@@ -248,6 +254,9 @@ impl ToNapiValue for Batch {
                 Delivery::Event(Event::Connect) => {
                     (0, EVENT_CONNECT, unsafe { Null::to_napi_value(env, Null)? })
                 }
+                Delivery::Event(Event::DirectReady) => (0, EVENT_DIRECT_READY, unsafe {
+                    Null::to_napi_value(env, Null)?
+                }),
                 Delivery::Event(Event::Disconnect(err)) => {
                     (0, EVENT_DISCONNECT, unsafe { err.to_js(env)? })
                 }

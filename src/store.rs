@@ -50,13 +50,13 @@ pub enum Bulk {
 impl Op {
     /// GET, EXPIRE and DEL may be sent again after a reconnect; a SET may not (it could
     /// overwrite a newer write that succeeded meanwhile).
-    fn idempotent(&self) -> bool {
+    pub fn idempotent(&self) -> bool {
         !matches!(self, Op::Set { .. })
     }
 
     /// Adds this operation's commands to `pipe`; returns how many it added. In a cluster
     /// (`by_slot`) a multi-key DEL is split by slot.
-    fn encode(&self, pipe: &mut Pipeline, by_slot: bool) -> usize {
+    pub fn encode(&self, pipe: &mut Pipeline, by_slot: bool) -> usize {
         match self {
             Op::Get { key } => {
                 pipe.cmd("GET").arg(key);
@@ -97,7 +97,7 @@ impl Op {
     }
 
     /// Turns this operation's replies (one per command it added) into its result.
-    fn decode(&self, replies: Vec<Result<Value, StoreError>>) -> Reply {
+    pub fn decode(&self, replies: Vec<Result<Value, StoreError>>) -> Reply {
         let mut values = Vec::with_capacity(replies.len());
         for reply in replies {
             match reply {
@@ -170,11 +170,16 @@ async fn send(conn: &Connection, ops: &[&Op]) -> Vec<Reply> {
         .collect()
 }
 
-/// Runs a tick's operations as one pipeline and delivers every result in one batch. An
+/// Runs a tick's operations as one pipeline (by `deadline`) and delivers every result in one
+/// batch. An
 /// idempotent operation that failed because the connection dropped is sent once more on the
 /// new connection, within the same deadline.
-pub async fn run_batch(client: Client, ops: Vec<(u32, Op)>, outbox: &Outbox) {
-    let deadline = tokio::time::Instant::now() + client.command_timeout();
+pub async fn run_batch(
+    client: Client,
+    ops: Vec<(u32, Op)>,
+    outbox: &Outbox,
+    deadline: tokio::time::Instant,
+) {
     let all: Vec<&Op> = ops.iter().map(|(_, op)| op).collect();
     let replies = match client.connection_by(deadline).await {
         Err(err) => all.iter().map(|_| Reply::Failed(err.clone())).collect(),

@@ -1,0 +1,123 @@
+//! Reading replies off the main-thread connection: where one complete RESP frame ends in a
+//! buffer, and its value. Bulk strings, integers and `+OK` (every reply of the hot path) are
+//! read here directly; anything else goes through redis-rs's own parser.
+
+use redis::Value;
+
+/// The frame at the start of `buf`: `Ok(None)` while it is incomplete.
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, String> {
+    let Some(&kind) = buf.first() else {
+        return Ok(None);
+    };
+    let Some(line_end) = line_end(buf) else {
+        return Ok(None);
+    };
+    let after_line = line_end + 2;
+    match kind {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Ok(Some(after_line)),
+        b'$' | b'!' | b'=' => {
+            let len = number(&buf[1..line_end])?;
+            if len < 0 {
+                return Ok(Some(after_line));
+            }
+            let end = after_line + len as usize + 2;
+            Ok((buf.len() >= end).then_some(end))
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let count = number(&buf[1..line_end])?;
+            let items = if matches!(kind, b'%' | b'|') {
+                count.saturating_mul(2)
+            } else {
+                count
+            };
+            let mut at = after_line;
+            for _ in 0..items.max(0) {
+                match frame_len(&buf[at..])? {
+                    Some(len) => at += len,
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(at))
+        }
+        other => Err(format!("unexpected RESP type byte {other:#04x}")),
+    }
+}
+
+/// The value of one complete frame (as measured by `frame_len`).
+pub fn value(frame: &[u8]) -> Result<Value, String> {
+    let body = &frame[1..frame.len().saturating_sub(2)];
+    match frame.first() {
+        Some(b'$') if body.first() == Some(&b'-') => Ok(Value::Nil),
+        Some(b'$') => {
+            let start = body.iter().position(|&b| b == b'\r').unwrap_or(0) + 2;
+            Ok(Value::BulkString(body.get(start..).unwrap_or(&[]).to_vec()))
+        }
+        Some(b':') => number(body).map(Value::Int),
+        Some(b'+') if body == b"OK" => Ok(Value::Okay),
+        _ => redis::parse_redis_value(frame).map_err(|e| e.to_string()),
+    }
+}
+
+fn line_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(2).position(|w| w == b"\r\n")
+}
+
+fn number(digits: &[u8]) -> Result<i64, String> {
+    std::str::from_utf8(digits)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad RESP length {:?}", String::from_utf8_lossy(digits)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_frames(mut buf: &[u8]) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Some(len) = frame_len(buf).unwrap() {
+            out.push(value(&buf[..len]).unwrap());
+            buf = &buf[len..];
+        }
+        out
+    }
+
+    #[test]
+    fn reads_the_replies_of_the_hot_path() {
+        let buf = b"+OK\r\n$5\r\nhe\r\no\r\n$-1\r\n:1\r\n$0\r\n\r\n";
+        assert_eq!(
+            all_frames(buf),
+            vec![
+                Value::Okay,
+                Value::BulkString(b"he\r\no".to_vec()),
+                Value::Nil,
+                Value::Int(1),
+                Value::BulkString(Vec::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn incomplete_frames_wait_for_more() {
+        for cut in [b"$5\r\nhel".as_slice(), b"$5", b"*2\r\n:1\r\n", b":12", b""] {
+            assert_eq!(frame_len(cut).unwrap(), None, "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn errors_and_arrays_go_through_redis_rs() {
+        let buf = b"-WRONGTYPE Operation against a key\r\n*2\r\n$1\r\na\r\n:2\r\n";
+        let frames = all_frames(buf);
+        assert!(matches!(frames[0], Value::ServerError(_)));
+        assert_eq!(
+            frames[1],
+            Value::Array(vec![Value::BulkString(b"a".to_vec()), Value::Int(2)])
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(frame_len(b"?x\r\n").is_err());
+        assert!(frame_len(b"$abc\r\n").is_err());
+    }
+}
