@@ -8,7 +8,7 @@
 
 const os = require('node:os')
 const path = require('node:path')
-const { STORE_NAMES } = require('./stores')
+const { STORES, STORE_NAMES } = require('./stores')
 
 const OPS = ['set', 'get', 'touch', 'destroy']
 const BULK_OPS = ['length', 'ids', 'all', 'clear']
@@ -100,7 +100,7 @@ function parseArgs(argv = process.argv.slice(2), env = process.env) {
   for (const part of config.only) {
     if (!['ceiling', 'ops', 'bulk', 'http'].includes(part)) throw new Error(`--only takes ceiling,ops,bulk,http; got ${part}`)
   }
-  config.stores = flags.stores ? flags.stores.split(',') : STORE_NAMES
+  config.stores = flags.stores ? flags.stores.split(',') : STORE_NAMES.filter((s) => mode === 'full' || !STORES[s].fullOnly)
   for (const s of config.stores) if (!STORE_NAMES.includes(s)) throw new Error(`--stores: unknown store ${s}`)
   const defaultOut = mode === 'smoke' ? path.join(os.tmpdir(), 'connect-redis-rs-bench-smoke') : path.join(__dirname, 'results')
   config.out = path.resolve(flags.out || defaultOut)

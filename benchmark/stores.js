@@ -5,6 +5,14 @@
 
 const STORES = {
   rs: { label: 'connect-redis-rs', short: 'rs', open: openRs },
+  // The previous design, for the README's "what each step gained": every operation on the
+  // background (tokio) connection. Full runs only.
+  'rs-bg': {
+    label: 'connect-redis-rs with CONNECT_REDIS_RS_DIRECT=0 (background connection only)',
+    short: 'rs, background only',
+    open: openRsBackground,
+    fullOnly: true,
+  },
   'cr10-node-redis': { label: 'connect-redis 10 + node-redis 5', short: 'cr10 + node-redis 5', open: openCr10NodeRedis },
   'cr10-ioredis': { label: 'connect-redis 10 + ioredis 5', short: 'cr10 + ioredis', open: openCr10Ioredis },
   cr3: { label: 'connect-redis 3.4.2 + node_redis 2.8', short: 'cr3 + node_redis 2.8', open: openCr3 },
@@ -29,6 +37,11 @@ async function openRs({ host, port, prefix }) {
   const { RedisStore } = require('..')
   const store = new RedisStore({ host, port, prefix })
   return { store, close: () => store.close() }
+}
+
+async function openRsBackground(options) {
+  process.env.CONNECT_REDIS_RS_DIRECT = '0'
+  return openRs(options)
 }
 
 async function openCr10NodeRedis({ host, port, prefix }) {

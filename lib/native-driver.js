@@ -1,7 +1,8 @@
 'use strict'
-// The native client: one Redis connection in Rust, driven from here. Every operation of a tick
-// goes to Rust in one `submit` call and every result comes back in batches through one
-// callback, so the JS/Rust boundary is crossed about twice per tick, not per operation.
+// The native client, driven from here. Every operation of a tick goes to Rust in one `submit`
+// call (numbers in one Float64Array, every string joined into one; src/submission.rs reads
+// them) and every result comes back in batches through one callback, so the JS/Rust boundary
+// is crossed about twice per tick, not per operation.
 //
 // This is the driver interface the store talks to (a foreign-client driver offers the same):
 //   get(prefix, sid, done)            done(err, raw | null, corruptError?)
@@ -14,18 +15,21 @@
 const { EventEmitter } = require('node:events')
 const binding = require('./binding')
 const { debug } = require('./debug')
+const { Pending } = require('./pending')
 
 const { OpKind, BulkKind, Delivered } = binding
-const STRIDE = 6
 
 class NativeDriver extends EventEmitter {
   constructor(options = {}) {
     super()
     this._native = new binding.NativeClient(options, (batch) => this._deliver(batch))
-    this._pending = new Map()
+    this._pending = new Pending()
     this._parts = new Map()
-    this._nextId = 1
-    this._queue = []
+    // The tick's operations as submit() takes them, and their ids (to fail them if it throws).
+    this._nums = new Float64Array(1024)
+    this._count = 0
+    this._text = ''
+    this._ids = []
     this._flushScheduled = false
     this._flush = () => this._sendQueued()
     this._closing = false
@@ -71,31 +75,66 @@ class NativeDriver extends EventEmitter {
       process.nextTick(done, this._closedError())
       return 0
     }
-    const id = this._nextId
-    this._nextId = id >= 0x7fffffff ? 1 : id + 1
     if (this._pending.size === 0) this._native.keepAlive(true)
-    this._pending.set(id, done)
+    const id = this._pending.add(done)
+    if (id === 0) {
+      process.nextTick(done, new RangeError('connect-redis-rs: over 4 million operations are waiting for Redis; wait for some to finish'))
+    }
     return id
   }
 
   _op(kind, prefix, sid, value, ttl, done) {
     const id = this._track(done)
     if (id === 0) return
-    this._queue.push(id, kind, prefix, sid, value, ttl)
+    const sids = kind === OpKind.Destroy ? sid : null
+    const slots = 6 + (sids ? sids.length : 0)
+    if (this._count + slots > this._nums.length) this._grow(slots)
+    const nums = this._nums
+    let n = this._count
+    nums[n++] = id
+    nums[n++] = kind
+    nums[n++] = ttl
+    nums[n++] = prefix.length
+    let text = this._text + prefix
+    if (sids) {
+      nums[n++] = sids.length
+      for (const one of sids) {
+        nums[n++] = one.length
+        text += one
+      }
+    } else {
+      nums[n++] = sid.length
+      text += sid
+      if (kind === OpKind.Set) {
+        nums[n++] = value.length
+        text += value
+      }
+    }
+    this._count = n
+    this._text = text
+    this._ids.push(id)
     if (!this._flushScheduled) {
       this._flushScheduled = true
       process.nextTick(this._flush)
     }
   }
 
+  _grow(slots) {
+    const bigger = new Float64Array(Math.max(this._nums.length * 2, this._count + slots))
+    bigger.set(this._nums.subarray(0, this._count))
+    this._nums = bigger
+  }
+
   _sendQueued() {
     this._flushScheduled = false
-    const ops = this._queue
-    this._queue = []
+    const { _nums: nums, _count: count, _text: text, _ids: ids } = this
+    this._count = 0
+    this._text = ''
+    this._ids = []
     try {
-      this._native.submit(ops)
+      this._native.submit(nums, count, text)
     } catch (err) {
-      for (let i = 0; i < ops.length; i += STRIDE) this._settle(ops[i], err, undefined)
+      for (const id of ids) this._settle(id, err, undefined)
     }
   }
 
@@ -138,9 +177,8 @@ class NativeDriver extends EventEmitter {
   }
 
   _settle(id, err, value, corrupt) {
-    const done = this._pending.get(id)
+    const done = this._pending.take(id)
     if (done === undefined) return
-    this._pending.delete(id)
     // Parts of a result that failed midway (rare): drop them.
     if (this._parts.size !== 0) this._parts.delete(id)
     // `done` belongs to the store, which guards the user's callback itself.
@@ -205,7 +243,7 @@ class NativeDriver extends EventEmitter {
     this._native.keepAlive(false)
     this._native.close()
     debug('closed %s', this.address)
-    for (const id of [...this._pending.keys()]) this._settle(id, this._closedError(), undefined)
+    for (const id of this._pending.ids()) this._settle(id, this._closedError(), undefined)
     this.emit('end')
     for (const resolve of this._onDrained.splice(0)) resolve('OK')
   }

@@ -18,6 +18,7 @@ mod runtime;
 mod sink;
 mod spawn;
 mod store;
+mod submission;
 mod tls_options;
 mod uv;
 
@@ -25,8 +26,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Array, Function, Object};
-use napi::{Env, JsValue, Result};
+use napi::bindgen_prelude::{Float64ArraySlice, Function, Object};
+use napi::{Env, JsString, JsValue, Result};
 use napi_derive::napi;
 
 use crate::client::Client;
@@ -35,7 +36,7 @@ use crate::error::StoreError;
 use crate::options::RawOptions;
 use crate::outbox::{Batch, Outbox};
 use crate::sink::Sink;
-use crate::store::{Bulk, Expiry, Op};
+use crate::store::Bulk;
 
 /// Operation kinds in the flat array given to `NativeClient.submit`.
 #[napi]
@@ -198,58 +199,19 @@ impl NativeClient {
         self.client.is_connected()
     }
 
-    /// Sends the operations of one tick as one pipeline. `ops` is flat, six slots an operation:
-    /// `id, kind, prefix, sid (or an array of sids for Destroy), value, ttl` where ttl is
-    /// seconds, 0 to delete, or -1 for no expiry.
+    /// Sends the operations of one tick as one pipeline: the first `count` numbers of `nums`
+    /// and the strings joined in `text`, laid out as `submission.rs` describes.
     #[napi(catch_unwind)]
-    pub fn submit(&self, env: Env, ops: Array) -> Result<()> {
-        let mut batch = Vec::with_capacity(ops.len() as usize / 6);
-        let mut i = 0;
-        while i + 6 <= ops.len() {
-            let id: u32 = ops.get(i)?.unwrap_or(0);
-            let kind: u32 = ops.get(i + 1)?.unwrap_or(0);
-            let prefix: String = ops.get(i + 2)?.unwrap_or_default();
-            let op = match kind {
-                k if k == OpKind::Destroy as u32 => {
-                    let sids: Vec<String> = ops.get(i + 3)?.unwrap_or_default();
-                    Op::Destroy {
-                        keys: sids
-                            .iter()
-                            .map(|sid| keys::session_key(&prefix, sid))
-                            .collect(),
-                    }
-                }
-                _ => {
-                    let sid: String = ops.get(i + 3)?.unwrap_or_default();
-                    let key = keys::session_key(&prefix, &sid);
-                    let ttl: f64 = ops.get(i + 5)?.unwrap_or(-1.0);
-                    match kind {
-                        k if k == OpKind::Get as u32 => Op::Get { key },
-                        k if k == OpKind::Set as u32 => {
-                            let value: String = ops.get(i + 4)?.unwrap_or_default();
-                            Op::Set {
-                                key,
-                                value,
-                                expiry: expiry(ttl),
-                            }
-                        }
-                        k if k == OpKind::Touch as u32 => Op::Touch {
-                            key,
-                            expiry: expiry(ttl),
-                        },
-                        _ => {
-                            return Err(StoreError::new(
-                                error::Code::InvalidOption,
-                                format!("unknown operation kind {kind}"),
-                            )
-                            .throw(&env))
-                        }
-                    }
-                }
-            };
-            batch.push((id, op));
-            i += 6;
-        }
+    pub fn submit(
+        &self,
+        env: Env,
+        nums: Float64ArraySlice,
+        count: u32,
+        text: JsString,
+    ) -> Result<()> {
+        let text = text.into_utf16()?;
+        let nums = nums.get(..count as usize).unwrap_or(&nums);
+        let batch = submission::decode(nums, text.as_slice()).map_err(|e| e.throw(&env))?;
         let batch = self.via_direct(batch);
         if batch.is_empty() {
             return Ok(());
@@ -320,17 +282,5 @@ impl NativeClient {
             Some(direct) => direct.send(batch),
             None => batch,
         }
-    }
-}
-
-/// The JavaScript TTL decision as an expiry: seconds, 0 (or less, or NaN) to delete, -1 none.
-fn expiry(ttl: f64) -> Expiry {
-    if ttl == -1.0 {
-        Expiry::Never
-    } else if ttl.is_nan() || ttl <= 0.0 {
-        Expiry::Delete
-    } else {
-        // JavaScript sends whole seconds; the clamp keeps SET EX within what Redis accepts.
-        Expiry::Seconds(ttl.ceil().min(i64::MAX as f64 / 1000.0) as u64)
     }
 }

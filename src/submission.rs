@@ -1,0 +1,167 @@
+//! A tick's operations as JavaScript hands them over: numbers in one `Float64Array` and every
+//! string (prefixes, session ids, values) joined into one string, so that a whole tick costs
+//! two reads across the boundary instead of several per operation.
+//!
+//! Per operation, `nums` holds `id, kind, ttl, prefix length` and then, by kind:
+//! Get / Touch: `sid length`; Set: `sid length, value length`; Destroy: `count, each sid's
+//! length`. Lengths are in UTF-16 code units; `text` holds the strings in the same order.
+
+use crate::error::{Code, StoreError};
+use crate::keys;
+use crate::store::{Expiry, Op};
+use crate::OpKind;
+
+pub fn decode(nums: &[f64], text: &[u16]) -> Result<Vec<(u32, Op)>, StoreError> {
+    let mut reader = Reader {
+        nums,
+        text,
+        at: 0,
+        cursor: 0,
+    };
+    let mut ops = Vec::new();
+    while reader.at < nums.len() {
+        let id = reader.number()? as u32;
+        let kind = reader.number()? as i64;
+        let ttl = reader.number()?;
+        let prefix = reader.string()?;
+        let op = match kind {
+            k if k == OpKind::Get as i64 => Op::Get {
+                key: keys::session_key(&prefix, &reader.string()?),
+            },
+            k if k == OpKind::Set as i64 => {
+                let key = keys::session_key(&prefix, &reader.string()?);
+                Op::Set {
+                    key,
+                    value: reader.string()?,
+                    expiry: expiry(ttl),
+                }
+            }
+            k if k == OpKind::Touch as i64 => Op::Touch {
+                key: keys::session_key(&prefix, &reader.string()?),
+                expiry: expiry(ttl),
+            },
+            k if k == OpKind::Destroy as i64 => {
+                let count = reader.number()? as usize;
+                let mut keys = Vec::with_capacity(count.min(nums.len()));
+                for _ in 0..count {
+                    keys.push(keys::session_key(&prefix, &reader.string()?));
+                }
+                Op::Destroy { keys }
+            }
+            other => return Err(malformed(&format!("unknown operation kind {other}"))),
+        };
+        ops.push((id, op));
+    }
+    Ok(ops)
+}
+
+/// The JavaScript TTL decision as an expiry: seconds, 0 (or less, or NaN) to delete, -1 none.
+pub fn expiry(ttl: f64) -> Expiry {
+    if ttl == -1.0 {
+        Expiry::Never
+    } else if ttl.is_nan() || ttl <= 0.0 {
+        Expiry::Delete
+    } else {
+        // JavaScript sends whole seconds; the clamp keeps SET EX within what Redis accepts.
+        Expiry::Seconds(ttl.ceil().min(i64::MAX as f64 / 1000.0) as u64)
+    }
+}
+
+struct Reader<'a> {
+    nums: &'a [f64],
+    text: &'a [u16],
+    at: usize,
+    cursor: usize,
+}
+
+impl Reader<'_> {
+    fn number(&mut self) -> Result<f64, StoreError> {
+        let n = *self
+            .nums
+            .get(self.at)
+            .ok_or_else(|| malformed("the numbers end inside an operation"))?;
+        self.at += 1;
+        Ok(n)
+    }
+
+    /// The next string of `text`; lone surrogates become U+FFFD, as in any UTF-8 conversion.
+    fn string(&mut self) -> Result<String, StoreError> {
+        let len = self.number()?;
+        let end = self.cursor.saturating_add(len as usize);
+        if len.is_nan() || len < 0.0 || end > self.text.len() {
+            return Err(malformed("a length runs past the text"));
+        }
+        let s = String::from_utf16_lossy(&self.text[self.cursor..end]);
+        self.cursor = end;
+        Ok(s)
+    }
+}
+
+fn malformed(detail: &str) -> StoreError {
+    StoreError::new(
+        Code::Server,
+        format!("connect-redis-rs: internal error, malformed operations from the shim ({detail}); please report it"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(s: &str) -> Vec<u16> {
+        s.encode_utf16().collect()
+    }
+
+    #[test]
+    fn decodes_every_kind_with_keys_from_prefix_and_sid() {
+        let text = utf16("p:a1p:b2VALp:c3p:xyzw");
+        let nums = [
+            1.0, 1.0, -1.0, 2.0, 2.0, // get p: a1
+            2.0, 2.0, 60.0, 2.0, 2.0, 3.0, // set p: b2 VAL
+            3.0, 3.0, 0.0, 2.0, 2.0, // touch p: c3, expired
+            4.0, 4.0, -1.0, 2.0, 2.0, 1.0, 1.0, // destroy p: [x, y]; "zw" is left over
+        ];
+        let ops = decode(&nums, &text).unwrap();
+        assert_eq!(ops.len(), 4);
+        assert!(matches!(&ops[0].1, Op::Get { key } if key == b"p:a1"));
+        assert!(
+            matches!(&ops[1].1, Op::Set { key, value, expiry: Expiry::Seconds(60) } if key == b"p:b2" && value == "VAL")
+        );
+        assert!(matches!(&ops[2].1, Op::Touch { key, expiry: Expiry::Delete } if key == b"p:c3"));
+        assert!(
+            matches!(&ops[3].1, Op::Destroy { keys } if keys == &vec![b"p:x".to_vec(), b"p:y".to_vec()])
+        );
+    }
+
+    #[test]
+    fn non_ascii_and_lone_surrogates_survive_as_utf8() {
+        let mut text = utf16("s:é😀");
+        text.push(0xD800);
+        let nums = [7.0, 1.0, -1.0, 2.0, 4.0];
+        let ops = decode(&nums, &text).unwrap();
+        assert!(matches!(&ops[0].1, Op::Get { key } if key == "s:é😀\u{FFFD}".as_bytes()));
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        let text = utf16("ab");
+        for nums in [
+            vec![1.0, 1.0, -1.0, 5.0, 1.0],
+            vec![1.0, 1.0],
+            vec![1.0, 9.0, -1.0, 0.0],
+            vec![1.0, 1.0, -1.0, -3.0, 1.0],
+            vec![1.0, 1.0, -1.0, f64::NAN, 1.0],
+        ] {
+            assert!(decode(&nums, &text).is_err(), "{nums:?}");
+        }
+    }
+
+    #[test]
+    fn ttl_rules() {
+        assert_eq!(expiry(-1.0), Expiry::Never);
+        assert_eq!(expiry(0.0), Expiry::Delete);
+        assert_eq!(expiry(f64::NAN), Expiry::Delete);
+        assert_eq!(expiry(1.5), Expiry::Seconds(2));
+        assert!(matches!(expiry(1e300), Expiry::Seconds(_)));
+    }
+}
