@@ -9,7 +9,9 @@
 //   set(prefix, sid, value, ttl, done) ttl: seconds, 0 delete, -1 no expiry
 //   expire(prefix, sid, ttl, done)    done(err, 0 | 1)
 //   destroy(prefix, sids, done)       done(err, count)
-//   ids / all / clear(prefix, scanCount, done)
+//   ids / clear(prefix, scanCount, done)
+//   all(prefix, scanCount, done, onPart)  [sid, raw, …]: leading parts may come through
+//                                     onPart(flat), the rest comes through done(err, flat)
 // plus the client surface of SPEC.md section 5 (quit, end, unref, address, connected, events).
 
 const { EventEmitter } = require('node:events')
@@ -62,8 +64,8 @@ class NativeDriver extends EventEmitter {
     this._bulk(BulkKind.Ids, prefix, scanCount, done)
   }
 
-  all(prefix, scanCount, done) {
-    this._bulk(BulkKind.All, prefix, scanCount, done)
+  all(prefix, scanCount, done, onPart) {
+    this._bulk(BulkKind.All, prefix, scanCount, done, onPart)
   }
 
   clear(prefix, scanCount, done) {
@@ -138,9 +140,10 @@ class NativeDriver extends EventEmitter {
     }
   }
 
-  _bulk(kind, prefix, scanCount, done) {
+  _bulk(kind, prefix, scanCount, done, onPart) {
     const id = this._track(done)
     if (id === 0) return
+    if (onPart) this._parts.set(id, onPart)
     try {
       this._native.bulk(id, kind, prefix, scanCount)
     } catch (err) {
@@ -155,31 +158,23 @@ class NativeDriver extends EventEmitter {
       const payload = batch[i + 2]
       if (id === 0) this._event(status, payload)
       else if (status === Delivered.Partial) this._addPart(id, payload)
-      else if (status === Delivered.Ok) this._settle(id, null, this._withParts(id, payload))
+      else if (status === Delivered.Ok) this._settle(id, null, payload)
       else if (status === Delivered.Corrupt) this._settle(id, null, null, payload)
       else this._settle(id, payload, undefined)
     }
     if (this._pending.size === 0) this._drained()
   }
 
-  // A result delivered in parts (all()): flat arrays, joined when the last part arrives.
+  // A leading part of a result delivered in parts (all()); none is kept here.
   _addPart(id, part) {
-    const parts = this._parts.get(id)
-    if (parts) parts.push(part)
-    else this._parts.set(id, [part])
-  }
-
-  _withParts(id, last) {
-    const parts = this._parts.get(id)
-    if (!parts) return last
-    this._parts.delete(id)
-    return [].concat(...parts, last)
+    const onPart = this._parts.get(id)
+    if (onPart !== undefined) onPart(part)
   }
 
   _settle(id, err, value, corrupt) {
     const done = this._pending.take(id)
     if (done === undefined) return
-    // Parts of a result that failed midway (rare): drop them.
+    // A result that ends, even midway (rare), takes no more parts.
     if (this._parts.size !== 0) this._parts.delete(id)
     // `done` belongs to the store, which guards the user's callback itself.
     done(err, value, corrupt)

@@ -3,15 +3,13 @@
 // One implementation serves both API forms; `form` is 'factory' (connect-redis 3.x) or
 // 'class' (connect-redis 10), and only the ttl function's arguments differ between them.
 
+const { AllParser } = require('./all-parser')
 const { settle: settleObserved } = require('./callback')
 const { defaults } = require('./binding')
 const { ForeignDriver } = require('./foreign-driver')
 const { NativeDriver } = require('./native-driver')
 const { storeOptions, invalid } = require('./store-options')
 const { expiryFor, EXPIRED } = require('./ttl')
-
-/** all() parses this many sessions, then yields to the event loop. */
-const PARSE_SLICE = 2000
 
 const DEFAULT_TTL = defaults().ttl
 
@@ -104,10 +102,17 @@ function defineStore(Store, form) {
 
     all(callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
-        this._driver.all(this.prefix, this.scanCount, (err, flat) => {
-          if (err) return done(this._failed(err))
-          this._parseAll(flat, 0, [], [], done)
-        })
+        const parser = new AllParser(this.serializer, (sid, err) => this._corrupt(sid, err), done)
+        this._driver.all(
+          this.prefix,
+          this.scanCount,
+          (err, flat) => {
+            if (!err) return parser.add(flat, true)
+            parser.stop()
+            done(this._failed(err))
+          },
+          (part) => parser.add(part, false),
+        )
       })
     }
 
@@ -137,37 +142,6 @@ function defineStore(Store, form) {
       } else {
         done(null, parsed)
       }
-    }
-
-    // `flat` is [sid, raw, sid, raw, …]; raw is an Error for a value that is not UTF-8.
-    _parseAll(flat, start, sessions, pending, done) {
-      const end = Math.min(flat.length, start + 2 * PARSE_SLICE)
-      for (let i = start; i < end; i += 2) {
-        const sid = flat[i]
-        const raw = flat[i + 1]
-        if (typeof raw !== 'string') {
-          this._corrupt(sid, raw)
-          continue
-        }
-        let parsed
-        try {
-          parsed = this.serializer.parse(raw)
-        } catch (err) {
-          this._corrupt(sid, err)
-          continue
-        }
-        if (parsed && typeof parsed.then === 'function') {
-          pending.push(parsed.then((sess) => withId(sess, sid), (err) => this._corrupt(sid, err)))
-        } else {
-          sessions.push(withId(parsed, sid))
-        }
-      }
-      if (end < flat.length) {
-        setImmediate(() => this._parseAll(flat, end, sessions, pending, done))
-        return
-      }
-      if (pending.length === 0) return done(null, sessions.filter(Boolean))
-      Promise.all(pending).then((late) => done(null, sessions.concat(late).filter(Boolean)))
     }
 
     _corrupt(sid, err) {
@@ -210,12 +184,6 @@ function defineStore(Store, form) {
     },
   })
   return RedisStore
-}
-
-function withId(sess, sid) {
-  if (sess === null || typeof sess !== 'object') return null
-  sess.id = sid
-  return sess
 }
 
 function driverFor(options) {

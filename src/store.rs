@@ -2,6 +2,7 @@
 //! and the bulk operations (ids, all, clear) as bounded SCAN / MGET / UNLINK loops.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use redis::{Pipeline, Value};
 
@@ -223,26 +224,28 @@ pub async fn run_bulk(
 ) {
     match bulk_reply(&client, bulk, &prefix, scan_count).await {
         Ok(Reply::Entries(entries)) => {
-            // Handed over in parts, so that no single crossing stalls the event loop.
+            // Handed over in parts, a pause apart: Node.js runs the deliveries that are queued
+            // back to back in one turn of its event loop, so parts queued together would stall
+            // it together.
             let mut rest = entries.into_iter().peekable();
-            let mut parts = Vec::new();
             loop {
                 let part: Vec<_> = rest.by_ref().take(ENTRIES_PER_PART).collect();
                 if rest.peek().is_none() {
-                    parts.push(Delivery::Reply(id, Reply::Entries(part)));
+                    outbox.reply(id, Reply::Entries(part));
                     break;
                 }
-                parts.push(Delivery::Reply(id, Reply::EntriesPart(part)));
+                outbox.reply(id, Reply::EntriesPart(part));
+                tokio::time::sleep(PART_INTERVAL).await;
             }
-            outbox.push(parts);
         }
         Ok(reply) => outbox.reply(id, reply),
         Err(err) => outbox.reply(id, Reply::Failed(err)),
     }
 }
 
-/// Sessions per part of `all()`'s result.
+/// Sessions per part of `all()`'s result, and the pause after each part.
 const ENTRIES_PER_PART: usize = 1_000;
+const PART_INTERVAL: Duration = Duration::from_millis(2);
 
 async fn bulk_reply(
     client: &Client,
