@@ -1,8 +1,8 @@
 'use strict'
-// The native client, driven from here. Every operation of a tick goes to Rust in one `submit`
+// The native client, driven from here. Every operation of a turn goes to Rust in one `submit`
 // call (numbers in one Float64Array, every string joined into one; src/submission.rs reads
 // them) and every result comes back in batches through one callback, so the JS/Rust boundary
-// is crossed about twice per tick, not per operation.
+// is crossed about twice per turn of the event loop, not per operation.
 //
 // This is the driver interface the store talks to (a foreign-client driver offers the same):
 //   get(prefix, sid, done)            done(err, raw | null, corruptError?)
@@ -27,7 +27,7 @@ class NativeDriver extends EventEmitter {
     this._native = new binding.NativeClient(options, (batch) => this._deliver(batch))
     this._pending = new Pending()
     this._parts = new Map()
-    // The tick's operations as submit() takes them, and their ids (to fail them if it throws).
+    // The turn's operations as submit() takes them, and their ids (to fail them if it throws).
     this._nums = new Float64Array(1024)
     this._count = 0
     this._text = ''
@@ -117,7 +117,9 @@ class NativeDriver extends EventEmitter {
     this._ids.push(id)
     if (!this._flushScheduled) {
       this._flushScheduled = true
-      process.nextTick(this._flush)
+      // After this turn of the event loop's I/O callbacks, not after this one callback: the
+      // operations of every request handled in the turn share one write (HTTP: 0.8x -> 1.0x).
+      setImmediate(this._flush)
     }
   }
 

@@ -265,7 +265,13 @@ impl State {
                     self.parse(done)?;
                     return Err(());
                 }
-                Ok(n) => self.input.extend_from_slice(&self.chunk[..n]),
+                Ok(n) => {
+                    self.input.extend_from_slice(&self.chunk[..n]);
+                    // A short read emptied the socket; the poll (level-triggered) reports more.
+                    if n < self.chunk.len() {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => return Err(()),
