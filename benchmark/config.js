@@ -100,8 +100,11 @@ function parseArgs(argv = process.argv.slice(2), env = process.env) {
   for (const part of config.only) {
     if (!['ceiling', 'ops', 'bulk', 'http'].includes(part)) throw new Error(`--only takes ceiling,ops,bulk,http; got ${part}`)
   }
-  config.stores = flags.stores ? flags.stores.split(',') : STORE_NAMES.filter((s) => mode === 'full' || !STORES[s].fullOnly)
-  for (const s of config.stores) if (!STORE_NAMES.includes(s)) throw new Error(`--stores: unknown store ${s}`)
+  const defaults = STORE_NAMES.filter((s) => !STORES[s].onRequest && !STORES[s].httpOnly)
+  const chosen = flags.stores ? flags.stores.split(',') : defaults
+  for (const s of chosen) if (!STORE_NAMES.includes(s)) throw new Error(`--stores: unknown store ${s}`)
+  config.stores = chosen.filter((s) => !STORES[s].httpOnly)
+  config.httpStores = flags.stores ? chosen : [...defaults, ...STORE_NAMES.filter((s) => STORES[s].httpOnly)]
   const defaultOut = mode === 'smoke' ? path.join(os.tmpdir(), 'connect-redis-rs-bench-smoke') : path.join(__dirname, 'results')
   config.out = path.resolve(flags.out || defaultOut)
   config.command = rerunCommand(argv, env)

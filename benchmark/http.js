@@ -130,7 +130,7 @@ const ROUTES = ['/read', '/write']
  */
 async function runHttp(redis, config, { log, fail, serverCpu, loadCpu, redisCpu }) {
   const rows = []
-  const stores = config.stores
+  const stores = config.httpStores
   const { sessions, connections, warmS, durationS } = config.http
   redis.pinTo(redisCpu)
   let turn = 0

@@ -163,7 +163,7 @@ function markdown(results) {
     )
     out.push('')
   }
-  out.push(`Stores: ${stores.map((s) => `**${short(s)}** = ${STORES[s].label} (${m.versions[s] || ''})`).join('; ')}.`)
+  out.push(`Stores: ${[...new Set([...stores, ...(meta.config.httpStores || [])])].map((s) => `**${short(s)}** = ${STORES[s].label} (${m.versions[s] || ''})`).join('; ')}.`)
   out.push('')
   out.push(
     `Each store runs in its own child process per cell, pinned to core 0, with the rounds interleaved ` +
@@ -357,7 +357,7 @@ function summarize(raw) {
     ceiling: raw.ceiling,
     ops: { cells: opsCells, geomeans: geomeans(opsCells), rows: raw.ops },
     bulk: { cells: ordered(summarizeBulk(raw.bulk), { n: config.bulk.counts, op: config.bulkOps, store: config.stores }), rows: raw.bulk },
-    http: { cells: ordered(summarizeHttp(raw.http), { route: ['/read', '/write'], store: config.stores }), rows: raw.http },
+    http: { cells: ordered(summarizeHttp(raw.http), { route: ['/read', '/write'], store: config.httpStores || config.stores }), rows: raw.http },
   }
 }
 

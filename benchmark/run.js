@@ -61,6 +61,8 @@ async function machine(redis) {
     busyBefore: await busyFraction(1000),
     versions: {
       rs: require('../package.json').version,
+      'rs-bg': require('../package.json').version,
+      memory: `express-session ${version('express-session')}`,
       'cr10-node-redis': `connect-redis ${version('connect-redis-10')}, redis ${version('redis-5')}`,
       'cr10-ioredis': `connect-redis ${version('connect-redis-10')}, ioredis ${version('ioredis')}`,
       cr3: `connect-redis ${version('connect-redis-3')}, redis ${version(nodeRedis3)}`,

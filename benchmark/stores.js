@@ -6,16 +6,19 @@
 const STORES = {
   rs: { label: 'connect-redis-rs', short: 'rs', open: openRs },
   // The previous design, for the README's "what each step gained": every operation on the
-  // background (tokio) connection. Full runs only.
+  // background (tokio) connection. Only when named in --stores.
   'rs-bg': {
     label: 'connect-redis-rs with CONNECT_REDIS_RS_DIRECT=0 (background connection only)',
     short: 'rs, background only',
     open: openRsBackground,
-    fullOnly: true,
+    onRequest: true,
   },
   'cr10-node-redis': { label: 'connect-redis 10 + node-redis 5', short: 'cr10 + node-redis 5', open: openCr10NodeRedis },
   'cr10-ioredis': { label: 'connect-redis 10 + ioredis 5', short: 'cr10 + ioredis', open: openCr10Ioredis },
   cr3: { label: 'connect-redis 3.4.2 + node_redis 2.8', short: 'cr3 + node_redis 2.8', open: openCr3 },
+  // HTTP runs only: express-session's own MemoryStore, no Redis at all, as the ceiling any store
+  // could reach in that app.
+  memory: { label: "express-session's MemoryStore (no Redis: the HTTP ceiling)", short: 'MemoryStore (ceiling)', open: openMemory, httpOnly: true },
 }
 const STORE_NAMES = Object.keys(STORES)
 
@@ -42,6 +45,11 @@ async function openRs({ host, port, prefix }) {
 async function openRsBackground(options) {
   process.env.CONNECT_REDIS_RS_DIRECT = '0'
   return openRs(options)
+}
+
+async function openMemory() {
+  const { MemoryStore } = require('express-session')
+  return { store: new MemoryStore(), close: async () => {} }
 }
 
 async function openCr10NodeRedis({ host, port, prefix }) {
