@@ -37,6 +37,7 @@ class NativeDriver extends EventEmitter {
     this._closing = false
     this._closed = false
     this._onDrained = []
+    this._alive = false
     this.connected = false
   }
 
@@ -77,7 +78,7 @@ class NativeDriver extends EventEmitter {
       process.nextTick(done, this._closedError())
       return 0
     }
-    if (this._pending.size === 0) this._native.keepAlive(true)
+    this._keepAlive(true)
     const id = this._pending.add(done)
     if (id === 0) {
       process.nextTick(done, new RangeError('connect-redis-rs: over 4 million operations are waiting for Redis; wait for some to finish'))
@@ -200,9 +201,16 @@ class NativeDriver extends EventEmitter {
     }
   }
 
+  /** Whether pending work keeps the process alive; crosses into Rust only when that changes. */
+  _keepAlive(on) {
+    if (this._alive === on) return
+    this._alive = on
+    this._native.keepAlive(on)
+  }
+
   _drained() {
     if (this._closed) return
-    this._native.keepAlive(false)
+    this._keepAlive(false)
     if (this._closing) this._finishClose()
   }
 
@@ -237,7 +245,7 @@ class NativeDriver extends EventEmitter {
     if (this._closed) return
     this._closed = true
     this.connected = false
-    this._native.keepAlive(false)
+    this._keepAlive(false)
     this._native.close()
     debug('closed %s', this.address)
     for (const id of this._pending.ids()) this._settle(id, this._closedError(), undefined)
