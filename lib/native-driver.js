@@ -20,6 +20,8 @@ const { debug } = require('./debug')
 const { Pending } = require('./pending')
 
 const { OpKind, BulkKind, Delivered } = binding
+// Measured: 64 K characters beat both 16 K and one write per turn for 2 KB and 20 KB sessions.
+const EARLY_WRITE_CHARS = 65536
 
 class NativeDriver extends EventEmitter {
   constructor(options = {}) {
@@ -116,6 +118,9 @@ class NativeDriver extends EventEmitter {
     this._count = n
     this._text = text
     this._ids.push(id)
+    // Large values go out at once rather than piling up into one huge write at the end of the
+    // turn (which Redis then reads, and this process copies, all in one go).
+    if (text.length >= EARLY_WRITE_CHARS) return this._sendQueued()
     if (!this._flushScheduled) {
       this._flushScheduled = true
       // After this turn of the event loop's I/O callbacks, not after this one callback: the
@@ -132,6 +137,7 @@ class NativeDriver extends EventEmitter {
 
   _sendQueued() {
     this._flushScheduled = false
+    if (this._count === 0) return
     const { _nums: nums, _count: count, _text: text, _ids: ids } = this
     this._count = 0
     this._text = ''

@@ -24,12 +24,18 @@ pub enum Stream {
 
 impl Stream {
     #[cfg(unix)]
-    pub fn fd(&self) -> std::os::fd::RawFd {
+    pub fn fd(&self) -> std::ffi::c_int {
         use std::os::fd::AsRawFd;
         match self {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
         }
+    }
+
+    /// Never polled where there is no libuv to find (`uv::get()` is `None` there).
+    #[cfg(not(unix))]
+    pub fn fd(&self) -> std::ffi::c_int {
+        -1
     }
 }
 

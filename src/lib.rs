@@ -37,6 +37,7 @@ use crate::options::RawOptions;
 use crate::outbox::{Batch, Outbox};
 use crate::sink::Sink;
 use crate::store::Bulk;
+use crate::submission::Text;
 
 /// Operation kinds in the flat array given to `NativeClient.submit`.
 #[napi]
@@ -152,6 +153,8 @@ pub struct NativeClient {
     /// Delivers the main-thread connection's results; `None` where it cannot be used.
     sink: Option<Rc<Sink>>,
     direct: RefCell<Option<Direct>>,
+    /// Where `submit` reads the turn's text.
+    scratch: RefCell<Vec<u8>>,
 }
 
 #[napi]
@@ -184,6 +187,7 @@ impl NativeClient {
             env: env.raw(),
             sink,
             direct: RefCell::new(None),
+            scratch: RefCell::new(Vec::new()),
         })
     }
 
@@ -209,9 +213,18 @@ impl NativeClient {
         count: u32,
         text: JsString,
     ) -> Result<()> {
-        let text = text.into_utf16()?;
         let nums = nums.get(..count as usize).unwrap_or(&nums);
-        let batch = submission::decode(nums, text.as_slice()).map_err(|e| e.throw(&env))?;
+        let mut scratch = self.scratch.borrow_mut();
+        let decoded = if read_ascii(&env, &text, &mut scratch)? {
+            submission::decode(nums, Text::Ascii(&scratch))
+        } else {
+            submission::decode(nums, Text::Utf16(text.into_utf16()?.as_slice()))
+        };
+        // A huge value once should not pin its buffer for the life of the client.
+        scratch.clear();
+        scratch.shrink_to(SCRATCH_KEPT);
+        drop(scratch);
+        let batch = decoded.map_err(|e| e.throw(&env))?;
         let batch = self.via_direct(batch);
         if batch.is_empty() {
             return Ok(());
@@ -271,6 +284,36 @@ impl NativeClient {
         self.client.close();
         self.outbox.close();
     }
+}
+
+/// Bytes of `submit`'s text buffer kept between calls.
+const SCRATCH_KEPT: usize = 1 << 20;
+
+/// Reads `text` into `buf` as UTF-8 in one call and tells whether it is all ASCII (the usual
+/// case: then its UTF-16 lengths are byte lengths). Otherwise `buf` holds only a prefix.
+fn read_ascii(env: &Env, text: &JsString, buf: &mut Vec<u8>) -> Result<bool> {
+    let units = text.utf16_len()?;
+    buf.clear();
+    buf.reserve(units + 1);
+    let mut written = 0usize;
+    let status = unsafe {
+        napi::sys::napi_get_value_string_utf8(
+            env.raw(),
+            text.raw(),
+            buf.as_mut_ptr().cast(),
+            units + 1,
+            &mut written,
+        )
+    };
+    if status != napi::sys::Status::napi_ok {
+        return Err(napi::Error::new(
+            napi::Status::StringExpected,
+            "connect-redis-rs: submit() needs the operations' text as a string",
+        ));
+    }
+    // napi wrote `written` (≤ units) bytes and a terminating NUL into the reserved capacity.
+    unsafe { buf.set_len(written.min(units)) };
+    Ok(written == units && buf.is_ascii())
 }
 
 impl NativeClient {

@@ -8,16 +8,17 @@ use std::collections::BTreeMap;
 use crate::error::Code;
 use crate::options::{resolve, Raw, RawOptions};
 
-struct Rng(u64);
+/// A seeded xorshift, shared by the property tests.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {

@@ -4,8 +4,19 @@
 
 use redis::Value;
 
+/// Replies of the store's commands nest at most one level; this bounds what a misbehaving
+/// server could make the reader recurse into.
+const MAX_DEPTH: usize = 8;
+/// Far above Redis's own limit (`proto-max-bulk-len`, 512 MB by default): a longer length is
+/// a broken stream, not a value to wait for.
+const MAX_BULK: usize = 1 << 32;
+
 /// The frame at the start of `buf`: `Ok(None)` while it is incomplete.
 pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, String> {
+    frame_len_within(buf, MAX_DEPTH)
+}
+
+fn frame_len_within(buf: &[u8], depth: usize) -> Result<Option<usize>, String> {
     let Some(&kind) = buf.first() else {
         return Ok(None);
     };
@@ -20,10 +31,17 @@ pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, String> {
             if len < 0 {
                 return Ok(Some(after_line));
             }
-            let end = after_line + len as usize + 2;
+            let end = usize::try_from(len)
+                .ok()
+                .filter(|&len| len <= MAX_BULK)
+                .and_then(|len| after_line.checked_add(len)?.checked_add(2))
+                .ok_or_else(|| format!("RESP length {len} is too large"))?;
             Ok((buf.len() >= end).then_some(end))
         }
         b'*' | b'~' | b'>' | b'%' | b'|' => {
+            if depth == 0 {
+                return Err("RESP replies nested too deep".into());
+            }
             let count = number(&buf[1..line_end])?;
             let items = if matches!(kind, b'%' | b'|') {
                 count.saturating_mul(2)
@@ -32,7 +50,7 @@ pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, String> {
             };
             let mut at = after_line;
             for _ in 0..items.max(0) {
-                match frame_len(&buf[at..])? {
+                match frame_len_within(&buf[at..], depth - 1)? {
                     Some(len) => at += len,
                     None => return Ok(None),
                 }
@@ -115,9 +133,63 @@ mod tests {
         );
     }
 
+    /// Random bytes, and valid replies cut and corrupted anywhere, never panic; a frame found
+    /// is within the buffer; a valid stream fed in pieces reads the same as whole.
+    #[test]
+    fn property_random_and_split_streams() {
+        let mut rng = crate::options_fuzz::Rng(0x5eed_cafe);
+        let pieces: [&[u8]; 8] = [
+            b"+OK\r\n",
+            b"$-1\r\n",
+            b":42\r\n",
+            b"$3\r\nabc\r\n",
+            b"-ERR no\r\n",
+            b"*2\r\n$1\r\na\r\n:1\r\n",
+            b"$0\r\n\r\n",
+            b"*-1\r\n",
+        ];
+        for _ in 0..2000 {
+            let mut stream = Vec::new();
+            for _ in 0..rng.below(6) + 1 {
+                stream.extend_from_slice(pieces[rng.below(pieces.len() as u64) as usize]);
+            }
+            let whole = all_frames(&stream);
+            // Fed in two pieces, as reads deliver it.
+            let cut = rng.below(stream.len() as u64 + 1) as usize;
+            let mut buf = stream[..cut].to_vec();
+            let mut seen = Vec::new();
+            for more in [&stream[cut..], &[][..]] {
+                while let Some(len) = frame_len(&buf).unwrap() {
+                    seen.push(value(&buf[..len]).unwrap());
+                    buf.drain(..len);
+                }
+                buf.extend_from_slice(more);
+            }
+            assert_eq!(
+                format!("{seen:?}"),
+                format!("{whole:?}"),
+                "{:?}",
+                String::from_utf8_lossy(&stream)
+            );
+            // Corrupted: any outcome but a panic or an out-of-bounds frame.
+            let mut bad = stream.clone();
+            for _ in 0..rng.below(4) + 1 {
+                let at = rng.below(bad.len() as u64) as usize;
+                bad[at] = rng.next() as u8;
+            }
+            bad.truncate(rng.below(bad.len() as u64 + 1) as usize);
+            if let Ok(Some(len)) = frame_len(&bad) {
+                assert!(len <= bad.len());
+                let _ = value(&bad[..len]);
+            }
+        }
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(frame_len(b"?x\r\n").is_err());
         assert!(frame_len(b"$abc\r\n").is_err());
+        assert!(frame_len(b"$9223372036854775807\r\n").is_err());
+        assert!(frame_len("*1\r\n".repeat(100).as_bytes()).is_err());
     }
 }

@@ -6,12 +6,28 @@
 //! Get / Touch: `sid length`; Set: `sid length, value length`; Destroy: `count, each sid's
 //! length`. Lengths are in UTF-16 code units; `text` holds the strings in the same order.
 
+/// The joined strings: as bytes when they are all ASCII (then a UTF-16 length is a byte
+/// length, and nothing needs converting), else as UTF-16.
+pub enum Text<'a> {
+    Ascii(&'a [u8]),
+    Utf16(&'a [u16]),
+}
+
+impl Text<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Text::Ascii(bytes) => bytes.len(),
+            Text::Utf16(units) => units.len(),
+        }
+    }
+}
+
 use crate::error::{Code, StoreError};
 use crate::keys;
 use crate::store::{Expiry, Op};
 use crate::OpKind;
 
-pub fn decode(nums: &[f64], text: &[u16]) -> Result<Vec<(u32, Op)>, StoreError> {
+pub fn decode(nums: &[f64], text: Text) -> Result<Vec<(u32, Op)>, StoreError> {
     let mut reader = Reader {
         nums,
         text,
@@ -69,7 +85,7 @@ pub fn expiry(ttl: f64) -> Expiry {
 
 struct Reader<'a> {
     nums: &'a [f64],
-    text: &'a [u16],
+    text: Text<'a>,
     at: usize,
     cursor: usize,
 }
@@ -91,9 +107,12 @@ impl Reader<'_> {
         if len.is_nan() || len < 0.0 || end > self.text.len() {
             return Err(malformed("a length runs past the text"));
         }
-        let s = String::from_utf16_lossy(&self.text[self.cursor..end]);
+        let range = self.cursor..end;
         self.cursor = end;
-        Ok(s)
+        Ok(match &self.text {
+            Text::Ascii(bytes) => String::from_utf8_lossy(&bytes[range]).into_owned(),
+            Text::Utf16(units) => String::from_utf16_lossy(&units[range]),
+        })
     }
 }
 
@@ -121,7 +140,9 @@ mod tests {
             3.0, 3.0, 0.0, 2.0, 2.0, // touch p: c3, expired
             4.0, 4.0, -1.0, 2.0, 2.0, 1.0, 1.0, // destroy p: [x, y]; "zw" is left over
         ];
-        let ops = decode(&nums, &text).unwrap();
+        let ops = decode(&nums, Text::Utf16(&text)).unwrap();
+        let ascii = decode(&nums, Text::Ascii(b"p:a1p:b2VALp:c3p:xyzw")).unwrap();
+        assert_eq!(format!("{ops:?}"), format!("{ascii:?}"));
         assert_eq!(ops.len(), 4);
         assert!(matches!(&ops[0].1, Op::Get { key } if key == b"p:a1"));
         assert!(
@@ -138,7 +159,7 @@ mod tests {
         let mut text = utf16("s:é😀");
         text.push(0xD800);
         let nums = [7.0, 1.0, -1.0, 2.0, 4.0];
-        let ops = decode(&nums, &text).unwrap();
+        let ops = decode(&nums, Text::Utf16(&text)).unwrap();
         assert!(matches!(&ops[0].1, Op::Get { key } if key == "s:é😀\u{FFFD}".as_bytes()));
     }
 
@@ -152,7 +173,8 @@ mod tests {
             vec![1.0, 1.0, -1.0, -3.0, 1.0],
             vec![1.0, 1.0, -1.0, f64::NAN, 1.0],
         ] {
-            assert!(decode(&nums, &text).is_err(), "{nums:?}");
+            assert!(decode(&nums, Text::Utf16(&text)).is_err(), "{nums:?}");
+            assert!(decode(&nums, Text::Ascii(b"ab")).is_err(), "{nums:?}");
         }
     }
 
