@@ -2,6 +2,7 @@
 // From raw rows to results: medians over rounds, ratios paired round by round against the best
 // anchor, then latest.json, latest.md and chart.svg.
 
+const { targetsMarkdown } = require('./targets')
 const fs = require('node:fs')
 const path = require('node:path')
 const { STORES, anchorFor } = require('./stores')
@@ -182,6 +183,10 @@ function markdown(results) {
     out.push('')
     for (const f of results.failures) out.push(`- ${f}`)
     out.push('')
+  }
+
+  if (results.ops.cells.length && results.http.cells.length && results.bulk.cells.length) {
+    out.push(targetsMarkdown(results))
   }
 
   if (results.ceiling.length) {

@@ -1,0 +1,111 @@
+'use strict'
+// The performance issue's targets, checked against one run's summarized results (latest.json),
+// each with the measurement that decides it. Part of latest.md; also
+//   node benchmark/targets.js [results/latest.json]
+// prints them (and rewrites latest.md from that JSON).
+
+const STORE = 'rs'
+const BEST_JS = ['cr10-node-redis', 'cr10-ioredis', 'cr3']
+
+const geomean = (xs) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length)
+const x = (v) => (v == null || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`)
+const met = (ok) => (ok ? '**met**' : '**not met**')
+
+function opsTargets(results) {
+  const cells = results.ops.cells.filter((c) => c.store === STORE && c.ratio != null)
+  const anchorOf = (c) =>
+    results.ops.cells.find(
+      (a) => a.store === c.anchor && a.placement === c.placement && a.op === c.op && a.size === c.size && a.inflight === c.inflight,
+    )
+  const below = cells.filter((c) => c.ratio < 1)
+  const worst = cells.reduce((w, c) => (w && w.ratio <= c.ratio ? w : c), null)
+  const busy = cells.map((c) => c.busyUsPerOp / anchorOf(c).busyUsPerOp).filter(Number.isFinite)
+  const busyAt = (inflight) =>
+    geomean(cells.filter((c) => c.inflight === inflight).map((c) => c.busyUsPerOp / anchorOf(c).busyUsPerOp))
+  const label = (c) => `${c.op} ${c.size} B ×${c.inflight}, ${c.placement} core`
+  return [
+    [
+      'ops/s ≥ 1.0× the best anchor in every cell',
+      `${cells.length - below.length} of ${cells.length} cells; worst ${x(worst && worst.ratio)} (${worst ? label(worst) : '–'}); below 1.0×: ${below.map((c) => `${label(c)} ${x(c.ratio)}`).join(', ') || 'none'}`,
+      met(below.length === 0),
+    ],
+    ['geometric mean of ops/s ≥ 1.5×', x(geomean(cells.map((c) => c.ratio))), met(geomean(cells.map((c) => c.ratio)) >= 1.5)],
+    [
+      'main-thread busy time per operation ≤ 0.5× (geometric mean)',
+      `${x(geomean(busy))} (1 in flight ${x(busyAt(1))}, 16 ${x(busyAt(16))}, 256 ${x(busyAt(256))})`,
+      met(geomean(busy) <= 0.5),
+    ],
+  ]
+}
+
+function httpTargets(results) {
+  return ['/read', '/write'].map((route) => {
+    const rs = results.http.cells.find((c) => c.route === route && c.store === STORE)
+    const memory = results.http.cells.find((c) => c.route === route && c.store === 'memory')
+    const ceiling = memory ? `; express-session's MemoryStore (no Redis at all) ${x(memory.ratio)}` : ''
+    return [`HTTP ${route} req/s ≥ 1.2×`, `${x(rs && rs.ratio)}${ceiling}`, met(rs && rs.ratio >= 1.2)]
+  })
+}
+
+function bulkTargets(results) {
+  const n = Math.max(...results.bulk.cells.map((c) => c.n))
+  const at = (op, store) => results.bulk.cells.find((c) => c.n === n && c.op === op && c.store === store)
+  const rows = []
+  for (const op of ['all', 'clear']) {
+    const rs = at(op, STORE)
+    if (!rs || rs.ms == null) continue
+    const anchors = BEST_JS.map((s) => at(op, s)).filter((c) => c && c.ms != null && !c.error && !c.unsupported)
+    const best = anchors.reduce((b, c) => (b && b.ms <= c.ms ? b : c), null)
+    const failed = BEST_JS.map((s) => at(op, s)).filter((c) => c && c.error).map((c) => c.store)
+    const speedup = best ? best.ms / rs.ms : null
+    const scan = at('length', STORE)
+    rows.push([
+      `${op}() at ${n.toLocaleString('en')} sessions ≥ 3× faster, no command over 10 ms, no stall over 20 ms`,
+      `${x(speedup)} the fastest JS store that completed (${best ? `${best.store} ${Math.round(best.ms)} ms` : 'none'}, this store ${Math.round(rs.ms)} ms` +
+        `${failed.length ? `; failed: ${failed.join(', ')}` : ''}); slowest command ${(rs.slowestUs / 1000).toFixed(1)} ms; longest stall ${rs.stallMs.toFixed(1)} ms` +
+        `${scan && best ? `; the SCAN walk alone (length()) takes ${Math.round(scan.ms)} ms = ${(scan.ms / best.ms).toFixed(2)} of the anchor's time` : ''}`,
+      met(speedup >= 3 && rs.slowestUs <= 10000 && rs.stallMs <= 20),
+    ])
+  }
+  return rows
+}
+
+function ceilingTargets(results) {
+  return (results.ceiling || []).map((ceiling) => {
+    const get = results.ops.cells.find(
+      (c) => c.store === STORE && c.op === 'get' && c.size === 200 && c.inflight === 256 && c.placement === ceiling.placement,
+    )
+    const share = get ? get.opsPerSec / ceiling.opsPerSec : null
+    const bound = get ? 1e6 / get.busyUsPerOp : null
+    return [
+      `get 200 B at 256 in flight ≥ 85% of redis-benchmark -P 16 (${ceiling.placement} core)`,
+      `${share == null ? '–' : `${Math.round(share * 100)}%`} (${get ? Math.round(get.opsPerSec / 1000) : '–'}k of ${Math.round(ceiling.opsPerSec / 1000)}k); ` +
+        `the main thread spends ${get ? get.busyUsPerOp.toFixed(2) : '–'} µs per get, which alone caps it at ${bound ? Math.round(bound / 1000) : '–'}k/s`,
+      met(share >= 0.85),
+    ]
+  })
+}
+
+/** The targets section of latest.md. */
+function targetsMarkdown(results) {
+  const rows = [...opsTargets(results), ...httpTargets(results), ...bulkTargets(results), ...ceilingTargets(results)]
+  return [
+    '## Targets of the performance issue',
+    '',
+    '| target | this run | |',
+    '|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ].join('\n')
+}
+
+module.exports = { targetsMarkdown }
+
+if (require.main === module) {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const file = path.resolve(process.argv[2] || path.join(__dirname, 'results', 'latest.json'))
+  const results = JSON.parse(fs.readFileSync(file, 'utf8'))
+  console.log(targetsMarkdown(results))
+  fs.writeFileSync(path.join(path.dirname(file), 'latest.md'), require('./report').markdown(results))
+}
