@@ -126,3 +126,29 @@ test('a Worker that exits with its store open does not take the process down', (
   t.is(out.status, 0)
   t.regex(out.stdout, /worker exit 0\nmain alive/)
 })
+
+test('a closed store and its client can be garbage collected', (t) => {
+  const script = `
+    const RedisStore = require(${JSON.stringify(path.join(__dirname, '..'))})(require('express-session'))
+    const collected = new Set()
+    const registry = new FinalizationRegistry((name) => collected.add(name))
+    async function useAndClose(i) {
+      const store = new RedisStore({ host: '${r.host}', port: ${r.port}, prefix: 'gc:' })
+      for (let k = 0; k < 20; k++) { await store.set('a', { cookie: { originalMaxAge: 60000 }, k }); await store.get('a') }
+      registry.register(store.client, 'client ' + i)
+      await store.close()
+    }
+    ;(async () => {
+      for (let i = 0; i < 3; i++) await useAndClose(i)
+      for (let round = 0; round < 20 && collected.size < 3; round++) {
+        global.gc()
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      console.log(JSON.stringify([...collected].sort()))
+    })()
+  `
+  const out = spawnSync(process.execPath, ['--expose-gc', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 20000 })
+  t.log(`status ${out.status}; stdout ${out.stdout.trim()}; stderr ${out.stderr.slice(0, 300)}`)
+  t.is(out.status, 0)
+  t.deepEqual(JSON.parse(out.stdout.trim() || '[]'), ['client 0', 'client 1', 'client 2'])
+})

@@ -281,6 +281,9 @@ impl NativeClient {
         if let Some(direct) = self.direct.borrow_mut().take() {
             direct.retire(Retire::Closed);
         }
+        if let Some(sink) = &self.sink {
+            sink.release();
+        }
         self.client.close();
         self.outbox.close();
     }

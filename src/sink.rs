@@ -2,14 +2,18 @@
 //! background deliveries use, called inside a proper callback scope (`napi_make_callback`) so
 //! that promise jobs and `process.nextTick` callbacks run after it, as after any I/O callback.
 
+use std::cell::Cell;
+
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::outbox::{Batch, Delivery};
 
 pub struct Sink {
+    env: sys::napi_env,
     on_batch: sys::napi_ref,
     context: sys::napi_async_context,
+    released: Cell<bool>,
 }
 
 impl Sink {
@@ -32,8 +36,10 @@ impl Sink {
                 && sys::napi_async_init(env, std::ptr::null_mut(), name, &mut context)
                     == sys::Status::napi_ok;
             ok.then_some(Sink {
+                env,
                 on_batch: on_batch_ref,
                 context,
+                released: Cell::new(false),
             })
         }
     }
@@ -41,7 +47,7 @@ impl Sink {
     /// Calls the batch callback with `deliveries`, from a libuv callback (no JavaScript on the
     /// stack). An exception it lets escape becomes an uncaught exception, as from any callback.
     pub fn deliver(&self, env: sys::napi_env, deliveries: Vec<Delivery>) {
-        if deliveries.is_empty() {
+        if deliveries.is_empty() || self.released.get() {
             return;
         }
         unsafe {
@@ -75,6 +81,18 @@ impl Sink {
                 }
             }
             sys::napi_close_handle_scope(env, scope);
+        }
+    }
+
+    /// Lets go of the callback once the client is closed (it holds the shim's driver, which
+    /// could otherwise never be collected); nothing is delivered afterwards.
+    pub fn release(&self) {
+        if self.released.replace(true) {
+            return;
+        }
+        unsafe {
+            sys::napi_delete_reference(self.env, self.on_batch);
+            sys::napi_async_destroy(self.env, self.context);
         }
     }
 }
