@@ -5,7 +5,7 @@
 const { targetsMarkdown } = require('./targets')
 const fs = require('node:fs')
 const path = require('node:path')
-const { STORES, anchorFor } = require('./stores')
+const { STORES, anchorFor, anchorCell } = require('./stores')
 const { median, geomean } = require('./stats')
 const { chart } = require('./svg')
 
@@ -56,11 +56,6 @@ function summarizeOps(rows, maxForeign = 0.25) {
     foreign: median(group.map((r) => r.foreign)),
     disturbed: group.some((r) => r.foreign > maxForeign),
   }))
-}
-
-/** The anchor's cell for the same placement, size, in flight and op. */
-function anchorCell(cells, c) {
-  return cells.find((x) => x.store === c.anchor && x.placement === c.placement && x.size === c.size && x.inflight === c.inflight && x.op === c.op)
 }
 
 /** Geometric mean of the ratios per store, placement and in-flight count (and over all). */
@@ -135,6 +130,24 @@ const PLACEMENT = {
   other: 'Redis on the other core',
 }
 
+
+/** One row per op × size × in flight of `placement`, one column per store: `render(cell, store)`. */
+function cellRows(config, cells, placement, stores, render) {
+  const rows = []
+  for (const op of config.ops) {
+    for (const size of config.sizes) {
+      for (const inflight of config.inflights) {
+        const row = [op, bytes(size), String(inflight)]
+        for (const s of stores) {
+          const c = cells.find((x) => x.placement === placement && x.op === op && x.size === size && x.inflight === inflight && x.store === s)
+          row.push(c ? render(c, s) : '–')
+        }
+        rows.push(row)
+      }
+    }
+  }
+  return rows
+}
 
 function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
@@ -223,20 +236,10 @@ function markdown(results) {
     for (const placement of placements) {
       out.push(`## Store operations, ${PLACEMENT[placement]}: ops/s and ×`)
       out.push('')
-      const rows = []
-      for (const op of meta.config.ops) {
-        for (const size of meta.config.sizes) {
-          for (const inflight of inflights) {
-            const row = [op, bytes(size), String(inflight)]
-            for (const s of stores) {
-              const c = cells.find((x) => x.placement === placement && x.op === op && x.size === size && x.inflight === inflight && x.store === s)
-              const mark = c && (c.disturbed || (anchorCell(cells, c) || {}).disturbed) ? ' †' : ''
-              row.push(c ? `${rate(c.opsPerSec)} ${c.anchor === s ? '(anchor)' : `**${times(c.ratio)}**`}${mark}` : '–')
-            }
-            rows.push(row)
-          }
-        }
-      }
+      const rows = cellRows(meta.config, cells, placement, stores, (c, s) => {
+        const mark = c.disturbed || (anchorCell(cells, c) || {}).disturbed ? ' †' : ''
+        return `${rate(c.opsPerSec)} ${c.anchor === s ? '(anchor)' : `**${times(c.ratio)}**`}${mark}`
+      })
       out.push(table(['op', 'session', 'in flight', ...stores.map(short)], rows))
       out.push('')
     }
@@ -260,19 +263,9 @@ function markdown(results) {
     for (const placement of placements) {
       out.push(`<details><summary>${PLACEMENT[placement]}</summary>`)
       out.push('')
-      const rows = []
-      for (const op of meta.config.ops) {
-        for (const size of meta.config.sizes) {
-          for (const inflight of inflights) {
-            const row = [op, bytes(size), String(inflight)]
-            for (const s of stores) {
-              const c = cells.find((x) => x.placement === placement && x.op === op && x.size === size && x.inflight === inflight && x.store === s)
-              row.push(c ? `${micros(c.p50Us)} / ${micros(c.p99Us)} · ${micros(c.busyUsPerOp)} · ${micros(c.cpuUsPerOp)}` : '–')
-            }
-            rows.push(row)
-          }
-        }
-      }
+      const rows = cellRows(meta.config, cells, placement, stores, (c) =>
+        `${micros(c.p50Us)} / ${micros(c.p99Us)} · ${micros(c.busyUsPerOp)} · ${micros(c.cpuUsPerOp)}`,
+      )
       out.push(table(['op', 'session', 'in flight', ...stores.map((s) => `${short(s)}: p50 / p99 · busy · cpu`)], rows))
       out.push('')
       out.push('</details>')

@@ -27,6 +27,11 @@ function anchorFor(inflight) {
   return inflight <= 1 ? 'cr3' : 'cr10-node-redis'
 }
 
+/** The anchor's cell for the same placement, size, in flight and op as cell `c`. */
+function anchorCell(cells, c) {
+  return cells.find((x) => x.store === c.anchor && x.placement === c.placement && x.size === c.size && x.inflight === c.inflight && x.op === c.op)
+}
+
 async function openStore(name, { host = '127.0.0.1', port, prefix }) {
   const entry = STORES[name]
   if (!entry) throw new Error(`unknown store ${name}; one of ${STORE_NAMES.join(', ')}`)
@@ -106,4 +111,4 @@ function ioredisAdapter(redis) {
   }
 }
 
-module.exports = { STORES, STORE_NAMES, anchorFor, openStore }
+module.exports = { STORES, STORE_NAMES, anchorFor, anchorCell, openStore }

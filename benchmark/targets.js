@@ -4,19 +4,18 @@
 //   node benchmark/targets.js [results/latest.json]
 // prints them (and rewrites latest.md from that JSON).
 
+const { anchorCell } = require('./stores')
+const { geomean } = require('./stats')
+
 const STORE = 'rs'
 const BEST_JS = ['cr10-node-redis', 'cr10-ioredis', 'cr3']
 
-const geomean = (xs) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length)
 const x = (v) => (v == null || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`)
 const met = (ok) => (ok ? '**met**' : '**not met**')
 
 function opsTargets(results) {
   const cells = results.ops.cells.filter((c) => c.store === STORE && c.ratio != null)
-  const anchorOf = (c) =>
-    results.ops.cells.find(
-      (a) => a.store === c.anchor && a.placement === c.placement && a.op === c.op && a.size === c.size && a.inflight === c.inflight,
-    )
+  const anchorOf = (c) => anchorCell(results.ops.cells, c)
   const below = cells.filter((c) => c.ratio < 1)
   const worst = cells.reduce((w, c) => (w && w.ratio <= c.ratio ? w : c), null)
   const busy = cells.map((c) => c.busyUsPerOp / anchorOf(c).busyUsPerOp).filter(Number.isFinite)

@@ -13,7 +13,7 @@ use crate::direct_open::{self, Stream};
 use crate::error::{Code, StoreError};
 use crate::mode::Mode;
 use crate::options::Settings;
-use crate::outbox::{Event, Outbox};
+use crate::outbox::{lock, Event, Outbox};
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_millis(500);
@@ -260,10 +260,6 @@ async fn open_direct(shared: Arc<Shared>, generation: u64, conn: Connection) {
             shared.outbox.event(Event::DirectReady);
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Exponential backoff capped at `BACKOFF_MAX`, with up to 25% jitter so that many processes

@@ -186,7 +186,12 @@ impl Direct {
                 expired: false,
             });
         }
-        state.out.extend_from_slice(&pipe.get_packed_pipeline());
+        let packed = pipe.get_packed_pipeline();
+        if state.out.is_empty() {
+            state.out = packed;
+        } else {
+            state.out.extend_from_slice(&packed);
+        }
         state.arm_deadline();
         if state.flush().is_err() {
             // Inside a JavaScript call: the failures are delivered on a later turn.

@@ -79,8 +79,9 @@ impl Delivery {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave the queue half-written; keep going.
+/// Locks `m`, also after a panic elsewhere while it was held: every value guarded this way is
+/// replaced or appended whole, never left half-written, so keep going.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
