@@ -84,7 +84,7 @@ async function main(job, ask) {
  */
 async function runBulk(redis, config, { log, fail, nodeCpu, redisCpu }) {
   const rows = []
-  const stores = config.stores
+  const stores = config.bulkStores || config.stores
   redis.pinTo(redisCpu)
   await redis.slowlogAll()
   const onAsk = (what) => (what === 'slowlog-reset' ? redis.slowlogReset() : what === 'slowest' ? redis.slowest() : redis.dbsize())

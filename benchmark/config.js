@@ -100,11 +100,12 @@ function parseArgs(argv = process.argv.slice(2), env = process.env) {
   for (const part of config.only) {
     if (!['ceiling', 'ops', 'bulk', 'http'].includes(part)) throw new Error(`--only takes ceiling,ops,bulk,http; got ${part}`)
   }
-  const defaults = STORE_NAMES.filter((s) => !STORES[s].onRequest && !STORES[s].httpOnly)
+  const defaults = STORE_NAMES.filter((s) => !STORES[s].onRequest && !STORES[s].httpOnly && !STORES[s].bulkOnly)
   const chosen = flags.stores ? flags.stores.split(',') : defaults
   for (const s of chosen) if (!STORE_NAMES.includes(s)) throw new Error(`--stores: unknown store ${s}`)
-  config.stores = chosen.filter((s) => !STORES[s].httpOnly)
-  config.httpStores = flags.stores ? chosen : [...defaults, ...STORE_NAMES.filter((s) => STORES[s].httpOnly)]
+  config.stores = chosen.filter((s) => !STORES[s].httpOnly && !STORES[s].bulkOnly)
+  config.bulkStores = flags.stores ? chosen.filter((s) => !STORES[s].httpOnly) : [...defaults, ...STORE_NAMES.filter((s) => STORES[s].bulkOnly)]
+  config.httpStores = flags.stores ? chosen.filter((s) => !STORES[s].bulkOnly) : [...defaults, ...STORE_NAMES.filter((s) => STORES[s].httpOnly)]
   const defaultOut = mode === 'smoke' ? path.join(os.tmpdir(), 'connect-redis-rs-bench-smoke') : path.join(__dirname, 'results')
   config.out = path.resolve(flags.out || defaultOut)
   config.command = rerunCommand(argv, env)

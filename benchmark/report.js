@@ -282,7 +282,9 @@ function markdown(results) {
         '**slowest command** = longest Redis command in SLOWLOG (slowlog-log-slower-than 0, reset before each call).',
     )
     out.push('')
-    const rows = results.bulk.cells.map((c) =>
+    // A store that offers only some operations (the parse floor) shows only those.
+    const shown = results.bulk.cells.filter((c) => !(c.unsupported && STORES[c.store].bulkOnly))
+    const rows = shown.map((c) =>
       c.unsupported
         ? [num(c.n), c.op, short(c.store), 'not supported', '', '', '', '']
         : c.error
@@ -354,7 +356,7 @@ function summarize(raw) {
     failures: raw.failures,
     ceiling: raw.ceiling,
     ops: { cells: opsCells, geomeans: geomeans(opsCells), rows: raw.ops },
-    bulk: { cells: ordered(summarizeBulk(raw.bulk), { n: config.bulk.counts, op: config.bulkOps, store: config.stores }), rows: raw.bulk },
+    bulk: { cells: ordered(summarizeBulk(raw.bulk), { n: config.bulk.counts, op: config.bulkOps, store: config.bulkStores || config.stores }), rows: raw.bulk },
     http: { cells: ordered(summarizeHttp(raw.http), { route: ['/read', '/write'], store: config.httpStores || config.stores }), rows: raw.http },
   }
 }

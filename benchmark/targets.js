@@ -58,11 +58,13 @@ function bulkTargets(results) {
     const failed = BEST_JS.map((s) => at(op, s)).filter((c) => c && c.error).map((c) => c.store)
     const speedup = best ? best.ms / rs.ms : null
     const scan = at('length', STORE)
+    const floor = op === 'all' ? at('all', 'parse-floor') : null
     rows.push([
       `${op}() at ${n.toLocaleString('en')} sessions ≥ 3× faster, no command over 10 ms, no stall over 20 ms`,
       `${x(speedup)} the fastest JS store that completed (${best ? `${best.store} ${Math.round(best.ms)} ms` : 'none'}, this store ${Math.round(rs.ms)} ms` +
         `${failed.length ? `; failed: ${failed.join(', ')}` : ''}); slowest command ${(rs.slowestUs / 1000).toFixed(1)} ms; longest stall ${rs.stallMs.toFixed(1)} ms` +
-        `${scan && best ? `; the SCAN walk alone (length()) takes ${Math.round(scan.ms)} ms = ${(scan.ms / best.ms).toFixed(2)} of the anchor's time` : ''}`,
+        `${scan && best ? `; the SCAN walk alone (length()) takes ${Math.round(scan.ms)} ms = ${(scan.ms / best.ms).toFixed(2)} of the anchor's time` : ''}` +
+        `${floor && floor.stallMs != null ? `; JSON.parse of the same sessions with no store at all (the floor) stalls ${floor.stallMs.toFixed(1)} ms` : ''}`,
       met(speedup >= 3 && rs.slowestUs <= 10000 && rs.stallMs <= 20),
     ])
   }

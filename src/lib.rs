@@ -15,6 +15,7 @@ mod outbox;
 mod raw;
 mod resp;
 mod runtime;
+mod scan;
 mod sink;
 mod spawn;
 mod store;

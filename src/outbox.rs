@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use napi::bindgen_prelude::{Null, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -64,6 +65,8 @@ pub type Notifier = ThreadsafeFunction<(), (), Batch, Status, false, true>;
 pub struct Outbox {
     queue: Mutex<VecDeque<Delivery>>,
     notifier: Mutex<Option<Notifier>>,
+    /// Signalled when JavaScript has taken everything queued.
+    emptied: tokio::sync::Notify,
 }
 
 impl Delivery {
@@ -93,6 +96,7 @@ impl Outbox {
         let outbox = Arc::new(Outbox {
             queue: Mutex::new(VecDeque::new()),
             notifier: Mutex::new(None),
+            emptied: tokio::sync::Notify::new(),
         });
         let notifier = make_notifier(Arc::downgrade(&outbox))?;
         *lock(&outbox.notifier) = Some(notifier);
@@ -119,8 +123,25 @@ impl Outbox {
         drop(queue);
         if more {
             outbox.wake();
+        } else {
+            outbox.emptied.notify_waiters();
         }
         Batch(taken)
+    }
+
+    /// Waits until JavaScript has taken everything queued, or `limit` has passed (its event
+    /// loop is held up elsewhere, or it is gone), or the outbox is closed.
+    pub async fn taken(&self, limit: Duration) {
+        let wait = async {
+            loop {
+                let emptied = self.emptied.notified();
+                if lock(&self.queue).is_empty() || lock(&self.notifier).is_none() {
+                    return;
+                }
+                emptied.await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, wait).await;
     }
 
     fn wake(&self) {
@@ -173,6 +194,7 @@ impl Outbox {
             }
             drop(notifier);
         }
+        self.emptied.notify_waiters();
     }
 }
 

@@ -1,7 +1,6 @@
 //! The store operations on Redis: one pipeline for all the single-key operations of a tick,
 //! and the bulk operations (ids, all, clear) as bounded SCAN / MGET / UNLINK loops.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use redis::{Pipeline, Value};
@@ -11,6 +10,7 @@ use crate::connection::Connection;
 use crate::error::{Code, StoreError};
 use crate::keys;
 use crate::outbox::{Delivery, Outbox, Reply};
+use crate::scan::Scan;
 
 /// What `set` / `touch` do about expiry, decided in JavaScript from the TTL rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,9 +224,13 @@ pub async fn run_bulk(
 ) {
     match bulk_reply(&client, bulk, &prefix, scan_count).await {
         Ok(Reply::Entries(entries)) => {
-            // Handed over in parts, a pause apart: Node.js runs the deliveries that are queued
-            // back to back in one turn of its event loop, so parts queued together would stall
-            // it together.
+            // Handed over in parts, each once JavaScript has taken the last and a pause after:
+            // Node.js runs the deliveries that are queued back to back in one turn of its event
+            // loop, so parts queued together would stall it together (measured: 60-140 ms
+            // turns when parts were only paced). Only once the walk is over (measured: parts
+            // handed over while it goes on finish all() sooner, but the walk's CPU then
+            // competes with V8's scavenges of the parsed sessions, which stall the event loop
+            // twice as long).
             let mut rest = entries.into_iter().peekable();
             loop {
                 let part: Vec<_> = rest.by_ref().take(ENTRIES_PER_PART).collect();
@@ -235,6 +239,7 @@ pub async fn run_bulk(
                     break;
                 }
                 outbox.reply(id, Reply::EntriesPart(part));
+                outbox.taken(PART_TAKEN_LIMIT).await;
                 tokio::time::sleep(PART_INTERVAL).await;
             }
         }
@@ -243,10 +248,13 @@ pub async fn run_bulk(
     }
 }
 
-/// Sessions per part of `all()`'s result, and the pause after each part.
+/// Sessions per part of `all()`'s result, the pause after each part is taken, and how long a
+/// part may wait to be taken before the next is queued anyway.
 const ENTRIES_PER_PART: usize = 1_000;
 const PART_INTERVAL: Duration = Duration::from_millis(2);
+const PART_TAKEN_LIMIT: Duration = Duration::from_secs(1);
 
+/// The whole SCAN walk, then what the operation does with the keys it found.
 async fn bulk_reply(
     client: &Client,
     bulk: Bulk,
@@ -254,7 +262,10 @@ async fn bulk_reply(
     scan_count: u32,
 ) -> Result<Reply, StoreError> {
     let conn = client.connection().await?;
-    let keys = scan(&conn, prefix, scan_count).await?;
+    let keys = Scan::start(&conn, prefix, scan_count)
+        .await?
+        .all(&conn)
+        .await?;
     match bulk {
         Bulk::Ids => Ok(Reply::Ids(
             keys.iter()
@@ -264,72 +275,6 @@ async fn bulk_reply(
         Bulk::All => read_all(&conn, prefix, &keys).await.map(Reply::Entries),
         Bulk::Clear => delete_all(&conn, &keys).await.map(Reply::Int),
     }
-}
-
-/// Every key under `prefix` on every node that holds data, each once (SCAN may return a key
-/// more than once).
-async fn scan(
-    conn: &Connection,
-    prefix: &str,
-    scan_count: u32,
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    let pattern = keys::scan_pattern(prefix);
-    let mut seen = HashSet::new();
-    let mut found = Vec::new();
-    for node in conn.scan_nodes().await? {
-        let mut cursor: u64 = 0;
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(scan_count);
-            let (next, batch) = parse_scan(conn.on_node(&node, cmd).await?)?;
-            for key in batch {
-                if seen.insert(key.clone()) {
-                    found.push(key);
-                }
-            }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-    }
-    Ok(found)
-}
-
-fn parse_scan(reply: Value) -> Result<(u64, Vec<Vec<u8>>), StoreError> {
-    let bad = |what: &str| {
-        StoreError::new(
-            Code::Server,
-            format!("connect-redis-rs: unexpected SCAN reply ({what})"),
-        )
-    };
-    let Value::Array(mut parts) = reply else {
-        return Err(bad("not an array"));
-    };
-    if parts.len() != 2 {
-        return Err(bad("not a cursor and a key list"));
-    }
-    let keys = parts.pop().unwrap_or(Value::Nil);
-    let cursor = match parts.pop() {
-        Some(Value::BulkString(b)) => std::str::from_utf8(&b).ok().and_then(|s| s.parse().ok()),
-        _ => None,
-    }
-    .ok_or_else(|| bad("cursor"))?;
-    let Value::Array(keys) = keys else {
-        return Err(bad("keys"));
-    };
-    let keys = keys
-        .into_iter()
-        .filter_map(|k| match k {
-            Value::BulkString(b) => Some(b),
-            _ => None,
-        })
-        .collect();
-    Ok((cursor, keys))
 }
 
 type Entry = (String, Result<String, StoreError>);
@@ -443,14 +388,5 @@ mod tests {
         .idempotent());
         assert!(Op::Get { key: b"k".to_vec() }.idempotent());
         assert!(Op::Destroy { keys: vec![] }.idempotent());
-    }
-
-    #[test]
-    fn scan_reply_parses() {
-        let reply = Value::Array(vec![
-            Value::BulkString(b"17".to_vec()),
-            Value::Array(vec![Value::BulkString(b"sess:a".to_vec())]),
-        ]);
-        assert_eq!(parse_scan(reply).unwrap(), (17, vec![b"sess:a".to_vec()]));
     }
 }

@@ -1,0 +1,50 @@
+'use strict'
+// The floor of all()'s event-loop stall: what returning N parsed sessions costs the main thread
+// with no store and no Redis in the way. Opening it reads every session's JSON text into memory
+// (untimed); its all() then does only what every store's all() must: JSON.parse each value and
+// set its id, 1,000 per turn of the event loop. What it stalls is V8's young-generation
+// collection of the sessions it returns, which no store can avoid.
+
+const Redis = require('ioredis')
+
+const SLICE = 1000
+
+async function openParseFloor({ host, port, prefix = 'sess:' }) {
+  const redis = new Redis({ host, port, lazyConnect: true })
+  await redis.connect()
+  const sids = []
+  const raws = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length === 0) continue
+    const values = await redis.mget(keys)
+    keys.forEach((key, i) => {
+      sids.push(key.slice(prefix.length))
+      raws.push(values[i])
+    })
+  } while (cursor !== '0')
+  await redis.quit()
+  const store = {
+    get: (sid, cb) => setImmediate(cb, null, null),
+    all(cb) {
+      const sessions = []
+      let at = 0
+      const slice = () => {
+        const end = Math.min(raws.length, at + SLICE)
+        for (; at < end; at++) {
+          const sess = JSON.parse(raws[at])
+          sess.id = sids[at]
+          sessions.push(sess)
+        }
+        if (at < raws.length) setImmediate(slice)
+        else cb(null, sessions)
+      }
+      setImmediate(slice)
+    },
+  }
+  return { store, close: async () => {} }
+}
+
+module.exports = { openParseFloor }
