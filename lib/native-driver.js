@@ -19,14 +19,14 @@ const binding = require('./binding')
 const { debug } = require('./debug')
 const { Pending } = require('./pending')
 
-const { OpKind, BulkKind, Delivered } = binding
+const { OpKind, BulkKind, Delivered, PlainReply } = binding
 // Measured: 64 K characters beat both 16 K and one write per turn for 2 KB and 20 KB sessions.
 const EARLY_WRITE_CHARS = 65536
 
 class NativeDriver extends EventEmitter {
   constructor(options = {}) {
     super()
-    this._native = new binding.NativeClient(options, (batch) => this._deliver(batch))
+    this._native = new binding.NativeClient(options, (batch, nums, count, text) => this._deliver(batch, nums, count, text))
     this._pending = new Pending()
     this._parts = new Map()
     // The turn's operations as submit() takes them, and their ids (to fail them if it throws).
@@ -160,7 +160,31 @@ class NativeDriver extends EventEmitter {
     }
   }
 
-  _deliver(batch) {
+  // From the main-thread connection also the plain replies: `nums` holds [id, kind, n, …] for
+  // `count` numbers and `text` their values joined (src/plain_replies.rs).
+  _deliver(batch, nums, count, text) {
+    if (count > 0) this._deliverPlain(nums, count, text)
+    if (batch !== undefined) this._deliverBatch(batch)
+    if (this._pending.size === 0) this._drained()
+  }
+
+  _deliverPlain(nums, count, text) {
+    let at = 0
+    for (let i = 0; i < count; i += 3) {
+      const kind = nums[i + 1]
+      let value = null
+      if (kind === PlainReply.Text) {
+        const end = at + nums[i + 2]
+        value = text.slice(at, end)
+        at = end
+      } else if (kind === PlainReply.Int) {
+        value = nums[i + 2]
+      }
+      this._settle(nums[i], null, value)
+    }
+  }
+
+  _deliverBatch(batch) {
     for (let i = 0; i < batch.length; i += 3) {
       const id = batch[i]
       const status = batch[i + 1]
@@ -171,7 +195,6 @@ class NativeDriver extends EventEmitter {
       else if (status === Delivered.Corrupt) this._settle(id, null, null, payload)
       else this._settle(id, payload, undefined)
     }
-    if (this._pending.size === 0) this._drained()
   }
 
   // A leading part of a result delivered in parts (all()); none is kept here.

@@ -17,6 +17,7 @@ use napi::sys;
 use redis::{RedisError, Value};
 
 use crate::client::{Client, Ready};
+use crate::commands::Resp;
 use crate::connection::{breaks_connection, Connection};
 use crate::direct_open::Stream;
 use crate::error::StoreError;
@@ -169,10 +170,10 @@ impl Direct {
     pub fn send(&self, ops: Vec<(u32, Op)>) -> Vec<(u32, Op)> {
         let mut state = self.state.borrow_mut();
         let deadline = Instant::now() + state.client.command_timeout();
-        let mut pipe = redis::pipe();
+        let mut out = std::mem::take(&mut state.out);
         let mut rest = Vec::new();
         for (id, op) in ops {
-            let commands = op.encode(&mut pipe, false);
+            let commands = op.encode(&mut Resp(&mut out), false);
             if commands == 0 {
                 rest.push((id, op));
                 continue;
@@ -186,12 +187,7 @@ impl Direct {
                 expired: false,
             });
         }
-        let packed = pipe.get_packed_pipeline();
-        if state.out.is_empty() {
-            state.out = packed;
-        } else {
-            state.out.extend_from_slice(&packed);
-        }
+        state.out = out;
         state.arm_deadline();
         if state.flush().is_err() {
             // Inside a JavaScript call: the failures are delivered on a later turn.

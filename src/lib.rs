@@ -2,6 +2,7 @@
 //! napi exports only: the native client the JavaScript shim drives, and the constants it shares.
 
 mod client;
+mod commands;
 mod connection;
 mod direct;
 mod direct_open;
@@ -12,6 +13,7 @@ mod options;
 #[cfg(test)]
 mod options_fuzz;
 mod outbox;
+mod plain_replies;
 mod raw;
 mod resp;
 mod runtime;
@@ -55,6 +57,15 @@ pub enum BulkKind {
     Ids = 1,
     All = 2,
     Clear = 3,
+}
+
+/// What the numbers of a plain reply say (src/plain_replies.rs): `[id, kind, n]` where n is
+/// the number (`Int`) or the value's length in the joined text (`Text`).
+#[napi]
+pub enum PlainReply {
+    Nil = 0,
+    Int = 1,
+    Text = 2,
 }
 
 /// Statuses and event kinds in the flat array delivered to the batch callback.
@@ -166,7 +177,10 @@ impl NativeClient {
     pub fn new(
         env: Env,
         options: Option<Object>,
-        #[napi(ts_arg_type = "(batch: unknown[]) => void")] on_batch: Function<'_, Batch, ()>,
+        #[napi(
+            ts_arg_type = "(batch: unknown[] | undefined, nums?: Float64Array, count?: number, text?: string) => void"
+        )]
+        on_batch: Function<'_, Batch, ()>,
     ) -> Result<Self> {
         let settings = settings(&env, options.as_ref())?;
         let sink = direct::available()

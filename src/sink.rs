@@ -1,19 +1,30 @@
 //! Where the main-thread connection hands results to JavaScript: the same batch callback the
 //! background deliveries use, called inside a proper callback scope (`napi_make_callback`) so
 //! that promise jobs and `process.nextTick` callbacks run after it, as after any I/O callback.
+//! It is called as `(batch, nums, count, text)`: the plain replies in `nums` and `text`
+//! (src/plain_replies.rs), anything else in `batch` as the background deliveries have it.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::outbox::{Batch, Delivery};
+use crate::plain_replies::PlainReplies;
 
 pub struct Sink {
     env: sys::napi_env,
     on_batch: sys::napi_ref,
     context: sys::napi_async_context,
     released: Cell<bool>,
+    /// The `Float64Array` the numbers are written into, reused while it is large enough.
+    numbers: RefCell<Option<Numbers>>,
+}
+
+struct Numbers {
+    array: sys::napi_ref,
+    data: *mut f64,
+    capacity: usize,
 }
 
 impl Sink {
@@ -40,6 +51,7 @@ impl Sink {
                 on_batch: on_batch_ref,
                 context,
                 released: Cell::new(false),
+                numbers: RefCell::new(None),
             })
         }
     }
@@ -50,37 +62,113 @@ impl Sink {
         if deliveries.is_empty() || self.released.get() {
             return;
         }
+        let (plain, rest) = PlainReplies::split(deliveries);
         unsafe {
             let mut scope = std::ptr::null_mut();
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
                 return;
             }
-            let mut func = std::ptr::null_mut();
-            let mut recv = std::ptr::null_mut();
-            if let Ok(batch) = Batch::to_napi_value(env, Batch(deliveries)) {
-                if sys::napi_get_reference_value(env, self.on_batch, &mut func)
-                    == sys::Status::napi_ok
-                    && !func.is_null()
-                    && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok
-                {
-                    let mut result = std::ptr::null_mut();
-                    let status = sys::napi_make_callback(
-                        env,
-                        self.context,
-                        recv,
-                        func,
-                        1,
-                        &batch,
-                        &mut result,
-                    );
-                    if status == sys::Status::napi_pending_exception {
-                        let mut exception = std::ptr::null_mut();
-                        sys::napi_get_and_clear_last_exception(env, &mut exception);
-                        sys::napi_fatal_exception(env, exception);
-                    }
-                }
+            if let Some(args) = self.arguments(env, plain, rest) {
+                self.call(env, &args);
             }
             sys::napi_close_handle_scope(env, scope);
+        }
+    }
+
+    /// `[batch or undefined, nums, count, text]`.
+    unsafe fn arguments(
+        &self,
+        env: sys::napi_env,
+        plain: PlainReplies,
+        rest: Vec<Delivery>,
+    ) -> Option<[sys::napi_value; 4]> {
+        unsafe {
+            let mut batch = std::ptr::null_mut();
+            if rest.is_empty() {
+                sys::napi_get_undefined(env, &mut batch);
+            } else {
+                batch = Batch::to_napi_value(env, Batch(rest)).ok()?;
+            }
+            let nums = self.numbers(env, &plain.nums)?;
+            let count = f64::to_napi_value(env, plain.nums.len() as f64).ok()?;
+            let mut text = std::ptr::null_mut();
+            let bytes = plain.text.as_ptr().cast();
+            let len = plain.text.len() as isize;
+            let made = if plain.ascii {
+                sys::napi_create_string_latin1(env, bytes, len, &mut text)
+            } else {
+                sys::napi_create_string_utf8(env, bytes, len, &mut text)
+            };
+            (made == sys::Status::napi_ok).then_some([batch, nums, count, text])
+        }
+    }
+
+    /// The reused `Float64Array` holding `values` (a larger one when they do not fit).
+    unsafe fn numbers(&self, env: sys::napi_env, values: &[f64]) -> Option<sys::napi_value> {
+        let mut numbers = self.numbers.borrow_mut();
+        unsafe {
+            if numbers.as_ref().is_none_or(|n| n.capacity < values.len()) {
+                let capacity = values.len().next_power_of_two().max(1024);
+                let mut data = std::ptr::null_mut();
+                let mut buffer = std::ptr::null_mut();
+                let mut array = std::ptr::null_mut();
+                let mut reference = std::ptr::null_mut();
+                let ok = sys::napi_create_arraybuffer(env, capacity * 8, &mut data, &mut buffer)
+                    == sys::Status::napi_ok
+                    && sys::napi_create_typedarray(
+                        env,
+                        sys::TypedarrayType::float64_array,
+                        capacity,
+                        buffer,
+                        0,
+                        &mut array,
+                    ) == sys::Status::napi_ok
+                    && sys::napi_create_reference(env, array, 1, &mut reference)
+                        == sys::Status::napi_ok;
+                if !ok {
+                    return None;
+                }
+                if let Some(old) = numbers.replace(Numbers {
+                    array: reference,
+                    data: data.cast(),
+                    capacity,
+                }) {
+                    sys::napi_delete_reference(env, old.array);
+                }
+            }
+            let current = numbers.as_ref()?;
+            std::ptr::copy_nonoverlapping(values.as_ptr(), current.data, values.len());
+            let mut array = std::ptr::null_mut();
+            (sys::napi_get_reference_value(env, current.array, &mut array) == sys::Status::napi_ok
+                && !array.is_null())
+            .then_some(array)
+        }
+    }
+
+    unsafe fn call(&self, env: sys::napi_env, args: &[sys::napi_value]) {
+        unsafe {
+            let mut func = std::ptr::null_mut();
+            let mut recv = std::ptr::null_mut();
+            if sys::napi_get_reference_value(env, self.on_batch, &mut func) == sys::Status::napi_ok
+                && !func.is_null()
+                && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok
+            {
+                let mut result = std::ptr::null_mut();
+                let status = sys::napi_make_callback(
+                    env,
+                    self.context,
+                    recv,
+                    func,
+                    args.len(),
+                    args.as_ptr(),
+                    &mut result,
+                );
+                if status == sys::Status::napi_pending_exception {
+                    let mut exception = std::ptr::null_mut();
+                    sys::napi_get_and_clear_last_exception(env, &mut exception);
+                    sys::napi_fatal_exception(env, exception);
+                }
+            }
         }
     }
 
@@ -93,6 +181,9 @@ impl Sink {
         unsafe {
             sys::napi_delete_reference(self.env, self.on_batch);
             sys::napi_async_destroy(self.env, self.context);
+            if let Some(numbers) = self.numbers.borrow_mut().take() {
+                sys::napi_delete_reference(self.env, numbers.array);
+            }
         }
     }
 }

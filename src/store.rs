@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use redis::{Pipeline, Value};
+use redis::Value;
 
 use crate::client::Client;
+use crate::commands::{Commands, Decimal};
 use crate::connection::Connection;
 use crate::error::{Code, StoreError};
 use crate::keys;
@@ -55,42 +56,43 @@ impl Op {
         !matches!(self, Op::Set { .. })
     }
 
-    /// Adds this operation's commands to `pipe`; returns how many it added. In a cluster
+    /// Writes this operation's commands to `out`; returns how many it wrote. In a cluster
     /// (`by_slot`) a multi-key DEL is split by slot.
-    pub fn encode(&self, pipe: &mut Pipeline, by_slot: bool) -> usize {
+    pub fn encode(&self, out: &mut impl Commands, by_slot: bool) -> usize {
         match self {
             Op::Get { key } => {
-                pipe.cmd("GET").arg(key);
+                out.command(&[b"GET", key]);
                 1
             }
             Op::Set { key, value, expiry } => {
+                let value = value.as_bytes();
                 match expiry {
-                    Expiry::Never => pipe.cmd("SET").arg(key).arg(value.as_bytes()),
-                    Expiry::Seconds(ttl) => pipe
-                        .cmd("SET")
-                        .arg(key)
-                        .arg(value.as_bytes())
-                        .arg("EX")
-                        .arg(*ttl),
-                    Expiry::Delete => pipe.cmd("DEL").arg(key),
+                    Expiry::Never => out.command(&[b"SET", key, value]),
+                    Expiry::Seconds(ttl) => {
+                        out.command(&[b"SET", key, value, b"EX", Decimal::new(*ttl).bytes()])
+                    }
+                    Expiry::Delete => out.command(&[b"DEL", key]),
                 };
                 1
             }
             Op::Touch { key, expiry } => match expiry {
                 Expiry::Never => 0,
                 Expiry::Seconds(ttl) => {
-                    pipe.cmd("EXPIRE").arg(key).arg(*ttl);
+                    out.command(&[b"EXPIRE", key, Decimal::new(*ttl).bytes()]);
                     1
                 }
                 Expiry::Delete => {
-                    pipe.cmd("DEL").arg(key);
+                    out.command(&[b"DEL", key]);
                     1
                 }
             },
             Op::Destroy { keys } => {
                 let groups = keys::key_groups(keys, by_slot);
                 for group in &groups {
-                    pipe.cmd("DEL").arg(group);
+                    let mut args: Vec<&[u8]> = Vec::with_capacity(group.len() + 1);
+                    args.push(b"DEL");
+                    args.extend_from_slice(group);
+                    out.command(&args);
                 }
                 groups.len()
             }
@@ -106,9 +108,9 @@ impl Op {
                 Err(err) => return Reply::Failed(err),
             }
         }
-        let first = values.first().cloned().unwrap_or(Value::Nil);
+        let first = |values: Vec<Value>| values.into_iter().next().unwrap_or(Value::Nil);
         match self {
-            Op::Get { .. } => match first {
+            Op::Get { .. } => match first(values) {
                 Value::Nil => Reply::Nil,
                 Value::BulkString(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => Reply::Text(text),
@@ -116,7 +118,7 @@ impl Op {
                 },
                 other => unexpected(other),
             },
-            Op::Set { .. } => match first {
+            Op::Set { .. } => match first(values) {
                 Value::Okay | Value::Int(_) => Reply::Text("OK".into()),
                 other => unexpected(other),
             },
@@ -124,7 +126,7 @@ impl Op {
                 expiry: Expiry::Never,
                 ..
             } => Reply::Int(0),
-            Op::Touch { .. } => match first {
+            Op::Touch { .. } => match first(values) {
                 Value::Int(n) => Reply::Int(n.min(1)),
                 other => unexpected(other),
             },

@@ -8,6 +8,7 @@
 
 /// The joined strings: as bytes when they are all ASCII (then a UTF-16 length is a byte
 /// length, and nothing needs converting), else as UTF-16.
+#[derive(Clone, Copy)]
 pub enum Text<'a> {
     Ascii(&'a [u8]),
     Utf16(&'a [u16]),
@@ -21,6 +22,8 @@ impl Text<'_> {
         }
     }
 }
+
+use std::borrow::Cow;
 
 use crate::error::{Code, StoreError};
 use crate::keys;
@@ -48,7 +51,7 @@ pub fn decode(nums: &[f64], text: Text) -> Result<Vec<(u32, Op)>, StoreError> {
                 let key = keys::session_key(&prefix, &reader.string()?);
                 Op::Set {
                     key,
-                    value: reader.string()?,
+                    value: reader.string()?.into_owned(),
                     expiry: expiry(ttl),
                 }
             }
@@ -90,7 +93,7 @@ struct Reader<'a> {
     cursor: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn number(&mut self) -> Result<f64, StoreError> {
         let n = *self
             .nums
@@ -100,8 +103,9 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    /// The next string of `text`; lone surrogates become U+FFFD, as in any UTF-8 conversion.
-    fn string(&mut self) -> Result<String, StoreError> {
+    /// The next string of `text` (borrowed when it is ASCII); lone surrogates become U+FFFD,
+    /// as in any UTF-8 conversion.
+    fn string(&mut self) -> Result<Cow<'a, str>, StoreError> {
         let len = self.number()?;
         let end = self.cursor.saturating_add(len as usize);
         if len.is_nan() || len < 0.0 || end > self.text.len() {
@@ -109,9 +113,9 @@ impl Reader<'_> {
         }
         let range = self.cursor..end;
         self.cursor = end;
-        Ok(match &self.text {
-            Text::Ascii(bytes) => String::from_utf8_lossy(&bytes[range]).into_owned(),
-            Text::Utf16(units) => String::from_utf16_lossy(&units[range]),
+        Ok(match self.text {
+            Text::Ascii(bytes) => String::from_utf8_lossy(&bytes[range]),
+            Text::Utf16(units) => Cow::Owned(String::from_utf16_lossy(&units[range])),
         })
     }
 }

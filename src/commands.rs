@@ -1,0 +1,93 @@
+//! Where an operation's commands are written: a redis-rs pipeline (the background connection)
+//! or RESP bytes appended straight to a write buffer (the main-thread connection, which then
+//! builds no `Cmd` and no pipeline per operation).
+
+use std::io::Write;
+
+use redis::{Cmd, Pipeline};
+
+pub trait Commands {
+    /// One command: its name, then its arguments.
+    fn command(&mut self, args: &[&[u8]]);
+}
+
+impl Commands for Pipeline {
+    fn command(&mut self, args: &[&[u8]]) {
+        let mut cmd = Cmd::new();
+        for arg in args {
+            cmd.arg(*arg);
+        }
+        self.add_command(cmd);
+    }
+}
+
+/// RESP, appended to the buffer.
+pub struct Resp<'a>(pub &'a mut Vec<u8>);
+
+impl Commands for Resp<'_> {
+    fn command(&mut self, args: &[&[u8]]) {
+        header(self.0, b'*', args.len());
+        for arg in args {
+            header(self.0, b'$', arg.len());
+            self.0.extend_from_slice(arg);
+            self.0.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+fn header(out: &mut Vec<u8>, kind: u8, len: usize) {
+    out.push(kind);
+    let _ = write!(out, "{len}");
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `n` as decimal digits, without allocating.
+pub struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    pub fn new(mut n: u64) -> Decimal {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Decimal { digits, start }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resp_is_what_redis_rs_writes() {
+        let ttl = Decimal::new(86400);
+        let args: [&[u8]; 5] = [b"SET", b"sess:a", b"{\"x\":1}", b"EX", ttl.bytes()];
+        let mut raw = Vec::new();
+        Resp(&mut raw).command(&args);
+        Resp(&mut raw).command(&[b"GET", b""]);
+        let mut pipe = redis::pipe();
+        pipe.command(&args);
+        pipe.command(&[b"GET", b""]);
+        assert_eq!(raw, pipe.get_packed_pipeline());
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 86400, u64::MAX] {
+            assert_eq!(Decimal::new(n).bytes(), n.to_string().as_bytes());
+        }
+    }
+}
