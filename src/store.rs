@@ -101,16 +101,13 @@ impl Op {
 
     /// Turns this operation's replies (one per command it added) into its result.
     pub fn decode(&self, replies: Vec<Result<Value, StoreError>>) -> Reply {
-        let mut values = Vec::with_capacity(replies.len());
-        for reply in replies {
-            match reply {
-                Ok(value) => values.push(value),
-                Err(err) => return Reply::Failed(err),
-            }
+        if let Some(Err(err)) = replies.iter().find(|r| r.is_err()) {
+            return Reply::Failed(err.clone());
         }
-        let first = |values: Vec<Value>| values.into_iter().next().unwrap_or(Value::Nil);
+        let mut values = replies.into_iter().flatten();
+        let mut first = || values.next().unwrap_or(Value::Nil);
         match self {
-            Op::Get { .. } => match first(values) {
+            Op::Get { .. } => match first() {
                 Value::Nil => Reply::Nil,
                 Value::BulkString(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => Reply::Text(text),
@@ -118,7 +115,7 @@ impl Op {
                 },
                 other => unexpected(other),
             },
-            Op::Set { .. } => match first(values) {
+            Op::Set { .. } => match first() {
                 Value::Okay | Value::Int(_) => Reply::Text("OK".into()),
                 other => unexpected(other),
             },
@@ -126,7 +123,7 @@ impl Op {
                 expiry: Expiry::Never,
                 ..
             } => Reply::Int(0),
-            Op::Touch { .. } => match first(values) {
+            Op::Touch { .. } => match first() {
                 Value::Int(n) => Reply::Int(n.min(1)),
                 other => unexpected(other),
             },
