@@ -22,6 +22,11 @@ const { Pending } = require('./pending')
 const { OpKind, BulkKind, Delivered, PlainReply } = binding
 // Measured: 64 K characters beat both 16 K and one write per turn for 2 KB and 20 KB sessions.
 const EARLY_WRITE_CHARS = 65536
+// A turn's first 128 operations go out before the turn ends, so that Redis works on them while
+// this process handles the rest instead of each side waiting for the other (256 in flight,
+// Redis on the other core: get 215k -> 311k ops/s, touch 308k -> 619k; on the same core no
+// change, where 64 lost 15-40% to the extra context switches).
+const EARLY_WRITE_OPS = 128
 
 class NativeDriver extends EventEmitter {
   constructor(options = {}) {
@@ -120,7 +125,7 @@ class NativeDriver extends EventEmitter {
     this._ids.push(id)
     // Large values go out at once rather than piling up into one huge write at the end of the
     // turn (which Redis then reads, and this process copies, all in one go).
-    if (text.length >= EARLY_WRITE_CHARS) return this._sendQueued()
+    if (text.length >= EARLY_WRITE_CHARS || this._ids.length >= EARLY_WRITE_OPS) return this._sendQueued()
     if (!this._flushScheduled) {
       this._flushScheduled = true
       // After this turn of the event loop's I/O callbacks, not after this one callback: the
