@@ -7,6 +7,8 @@
 use crate::outbox::{Delivery, Reply};
 use crate::PlainReply;
 
+const MAX_JOINED_BYTES: usize = 64 << 20;
+
 #[derive(Default)]
 pub struct PlainReplies {
     pub nums: Vec<f64>,
@@ -28,7 +30,10 @@ impl PlainReplies {
             match delivery {
                 Delivery::Reply(id, Reply::Nil) => plain.push(id, PlainReply::Nil, 0.0),
                 Delivery::Reply(id, Reply::Int(n)) => plain.push(id, PlainReply::Int, n as f64),
-                Delivery::Reply(id, Reply::Text(value)) => {
+                // Far below V8's longest string; larger reads take the general way.
+                Delivery::Reply(id, Reply::Text(value))
+                    if plain.text.len() + value.len() <= MAX_JOINED_BYTES =>
+                {
                     let units = if value.is_ascii() {
                         value.len()
                     } else {
@@ -73,5 +78,17 @@ mod tests {
         assert!(!plain.ascii);
         assert_eq!(rest.len(), 1);
         assert!(matches!(rest[0], Delivery::Reply(3, Reply::Failed(_))));
+    }
+
+    #[test]
+    fn values_past_the_joined_limit_take_the_general_way() {
+        let big = "x".repeat(MAX_JOINED_BYTES / 2 + 1);
+        let deliveries = (1..=3)
+            .map(|id| Delivery::Reply(id, Reply::Text(big.clone())))
+            .collect();
+        let (plain, rest) = PlainReplies::split(deliveries);
+        assert_eq!(plain.nums.len(), 3);
+        assert_eq!(plain.text.len(), big.len());
+        assert_eq!(rest.len(), 2);
     }
 }
