@@ -34,13 +34,13 @@ const { startRedis } = require('../scripts/redis-server')
 const { named: RedisStore } = require('./helpers/forms')
 const { rawCommands, rawCommand } = require('./helpers/redis')
 const { closeQuietly, mb, MB } = require('../scripts/fault-tools')
+const { parseInSlices } = require('../benchmark/parse-floor')
 
 const N = Number(process.env.BULK_N || 200000)
 const STALL_LIMIT_MS = 20
 const SLOW_US = 10000
 const NEIGHBOURS = 1000
 const FLOOR_FACTOR = 1.5
-const PARSE_SLICE = 1000
 const RUNS = 3
 
 v8.setFlagsFromString('--expose-gc')
@@ -93,23 +93,7 @@ async function measure(label, op) {
 /** What returning N parsed sessions stalls with no store: the values in memory, parsed a slice per turn. */
 async function parseFloor() {
   const raws = Array.from({ length: N }, (_, i) => sessFor(i))
-  const step = await measure('JSON.parse alone', () => {
-    const sessions = []
-    let at = 0
-    return new Promise((resolve) => {
-      const slice = () => {
-        for (const end = Math.min(N, at + PARSE_SLICE); at < end; at++) {
-          const sess = JSON.parse(raws[at])
-          sess.id = String(at)
-          sessions.push(sess)
-        }
-        if (at < N) setImmediate(slice)
-        else resolve(sessions.length)
-      }
-      setImmediate(slice)
-    })
-  })
-  return step
+  return measure('JSON.parse alone', () => parseInSlices(raws, String).then((sessions) => sessions.length))
 }
 
 async function run(r, attempt) {

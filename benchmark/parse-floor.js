@@ -28,23 +28,27 @@ async function openParseFloor({ host, port, prefix = 'sess:' }) {
   await redis.quit()
   const store = {
     get: (sid, cb) => setImmediate(cb, null, null),
-    all(cb) {
-      const sessions = []
-      let at = 0
-      const slice = () => {
-        const end = Math.min(raws.length, at + SLICE)
-        for (; at < end; at++) {
-          const sess = JSON.parse(raws[at])
-          sess.id = sids[at]
-          sessions.push(sess)
-        }
-        if (at < raws.length) setImmediate(slice)
-        else cb(null, sessions)
-      }
-      setImmediate(slice)
-    },
+    all: (cb) => parseInSlices(raws, (i) => sids[i]).then((sessions) => cb(null, sessions)),
   }
   return { store, close: async () => {} }
 }
 
-module.exports = { openParseFloor }
+/** `raws` parsed SLICE per turn of the event loop, each session given the id `idOf(i)`. */
+function parseInSlices(raws, idOf) {
+  const sessions = []
+  let at = 0
+  return new Promise((resolve) => {
+    const slice = () => {
+      for (const end = Math.min(raws.length, at + SLICE); at < end; at++) {
+        const sess = JSON.parse(raws[at])
+        sess.id = idOf(at)
+        sessions.push(sess)
+      }
+      if (at < raws.length) setImmediate(slice)
+      else resolve(sessions)
+    }
+    setImmediate(slice)
+  })
+}
+
+module.exports = { openParseFloor, parseInSlices }

@@ -1,69 +1,36 @@
 //! The SCAN walk of the bulk operations: every key under a prefix on every node that holds
-//! data, each once (SCAN may return a key more than once), batch by batch so that a caller can
-//! work on the keys found so far while the walk goes on.
+//! data, each once (SCAN may return a key more than once).
 
 use std::collections::HashSet;
 
 use redis::Value;
 
-use crate::connection::{Connection, ScanNode};
+use crate::connection::Connection;
 use crate::error::{Code, StoreError};
 use crate::keys;
 
-pub struct Scan {
-    pattern: String,
-    count: u32,
-    nodes: Vec<ScanNode>,
-    node: usize,
-    cursor: u64,
-    seen: HashSet<Vec<u8>>,
-}
-
-impl Scan {
-    pub async fn start(conn: &Connection, prefix: &str, count: u32) -> Result<Scan, StoreError> {
-        Ok(Scan {
-            pattern: keys::scan_pattern(prefix),
-            count,
-            nodes: conn.scan_nodes().await?,
-            node: 0,
-            cursor: 0,
-            seen: HashSet::new(),
-        })
-    }
-
-    /// The keys of the next SCAN call not seen before (maybe none); `None` once every node has
-    /// been walked.
-    pub async fn next(&mut self, conn: &Connection) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
-        let Some(node) = self.nodes.get(self.node) else {
-            return Ok(None);
-        };
-        let mut cmd = redis::cmd("SCAN");
-        cmd.arg(self.cursor)
-            .arg("MATCH")
-            .arg(&self.pattern)
-            .arg("COUNT")
-            .arg(self.count);
-        let (next, batch) = parse_scan(conn.on_node(node, cmd).await?)?;
-        if next == 0 {
-            self.node += 1;
+pub async fn scan(conn: &Connection, prefix: &str, count: u32) -> Result<Vec<Vec<u8>>, StoreError> {
+    let pattern = keys::scan_pattern(prefix);
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    for node in conn.scan_nodes().await? {
+        let mut cursor: u64 = 0;
+        loop {
+            let mut cmd = redis::cmd("SCAN");
+            cmd.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(count);
+            let (next, batch) = parse_scan(conn.on_node(&node, cmd).await?)?;
+            found.extend(batch.into_iter().filter(|key| seen.insert(key.clone())));
+            if next == 0 {
+                break;
+            }
+            cursor = next;
         }
-        self.cursor = next;
-        Ok(Some(
-            batch
-                .into_iter()
-                .filter(|key| self.seen.insert(key.clone()))
-                .collect(),
-        ))
     }
-
-    /// Walks to the end: every key.
-    pub async fn all(mut self, conn: &Connection) -> Result<Vec<Vec<u8>>, StoreError> {
-        let mut found = Vec::new();
-        while let Some(batch) = self.next(conn).await? {
-            found.extend(batch);
-        }
-        Ok(found)
-    }
+    Ok(found)
 }
 
 fn parse_scan(reply: Value) -> Result<(u64, Vec<Vec<u8>>), StoreError> {

@@ -11,7 +11,7 @@ use crate::connection::Connection;
 use crate::error::{Code, StoreError};
 use crate::keys;
 use crate::outbox::{Delivery, Outbox, Reply};
-use crate::scan::Scan;
+use crate::scan::scan;
 
 /// What `set` / `touch` do about expiry, decided in JavaScript from the TTL rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,10 +261,7 @@ async fn bulk_reply(
     scan_count: u32,
 ) -> Result<Reply, StoreError> {
     let conn = client.connection().await?;
-    let keys = Scan::start(&conn, prefix, scan_count)
-        .await?
-        .all(&conn)
-        .await?;
+    let keys = scan(&conn, prefix, scan_count).await?;
     match bulk {
         Bulk::Ids => Ok(Reply::Ids(
             keys.iter()
