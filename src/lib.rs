@@ -9,6 +9,7 @@ mod direct_open;
 mod error;
 mod keys;
 mod mode;
+mod native_core;
 mod options;
 #[cfg(test)]
 mod options_fuzz;
@@ -22,25 +23,23 @@ mod sink;
 mod spawn;
 mod store;
 mod submission;
+mod submit_fn;
 mod tls_options;
 mod uv;
 
-use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
-use napi::bindgen_prelude::{Float64ArraySlice, Function, Object};
-use napi::{Env, JsString, JsValue, Result};
+use napi::bindgen_prelude::{Function, Object};
+use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use crate::client::Client;
-use crate::direct::{Direct, Retire};
 use crate::error::StoreError;
+use crate::native_core::NativeCore;
 use crate::options::RawOptions;
 use crate::outbox::{Batch, Outbox};
 use crate::sink::Sink;
 use crate::store::Bulk;
-use crate::submission::Text;
 
 /// Operation kinds in the flat array given to `NativeClient.submit`.
 #[napi]
@@ -159,14 +158,7 @@ fn settings(env: &Env, options: Option<&Object>) -> Result<options::Settings> {
 /// through the callback given to the constructor.
 #[napi]
 pub struct NativeClient {
-    client: Client,
-    outbox: Arc<Outbox>,
-    env: napi::sys::napi_env,
-    /// Delivers the main-thread connection's results; `None` where it cannot be used.
-    sink: Option<Rc<Sink>>,
-    direct: RefCell<Option<Direct>>,
-    /// Where `submit` reads the turn's text.
-    scratch: RefCell<Vec<u8>>,
+    core: Rc<NativeCore>,
 }
 
 #[napi]
@@ -197,54 +189,32 @@ impl NativeClient {
         let client =
             Client::start(settings, outbox.clone(), runtime::get()?).map_err(|e| e.throw(&env))?;
         Ok(NativeClient {
-            client,
-            outbox,
-            env: env.raw(),
-            sink,
-            direct: RefCell::new(None),
-            scratch: RefCell::new(Vec::new()),
+            core: Rc::new(NativeCore::new(client, outbox, env.raw(), sink)),
         })
     }
 
     /// `host:port` or the socket path.
     #[napi(getter, catch_unwind)]
     pub fn address(&self) -> String {
-        self.client.address().to_string()
+        self.core.client.address().to_string()
     }
 
     /// Whether a connection is established right now.
     #[napi(getter, catch_unwind)]
     pub fn connected(&self) -> bool {
-        self.client.is_connected()
+        self.core.client.is_connected()
     }
 
-    /// Sends the operations of one tick as one pipeline: the first `count` numbers of `nums`
-    /// and the strings joined in `text`, laid out as `submission.rs` describes.
-    #[napi(catch_unwind)]
-    pub fn submit(
-        &self,
-        env: Env,
-        nums: Float64ArraySlice,
-        count: u32,
-        text: JsString,
-    ) -> Result<()> {
-        let nums = nums.get(..count as usize).unwrap_or(&nums);
-        let mut scratch = self.scratch.borrow_mut();
-        let decoded = if read_ascii(&env, &text, &mut scratch)? {
-            submission::decode(nums, Text::Ascii(&scratch))
-        } else {
-            submission::decode(nums, Text::Utf16(text.into_utf16()?.as_slice()))
-        };
-        // A huge value once should not pin its buffer for the life of the client.
-        scratch.clear();
-        scratch.shrink_to(SCRATCH_KEPT);
-        drop(scratch);
-        let batch = decoded.map_err(|e| e.throw(&env))?;
-        let batch = self.via_direct(batch);
-        if batch.is_empty() {
-            return Ok(());
-        }
-        spawn::batch(&self.client, &self.outbox, batch, None)
+    /// The function that sends the operations of one tick as one pipeline:
+    /// `submit(nums, count, text)`, the first `count` numbers of `nums` and the strings joined in
+    /// `text`, laid out as `submission.rs` describes.
+    #[napi(
+        ts_return_type = "(nums: Float64Array, count: number, text: string) => void",
+        catch_unwind
+    )]
+    pub fn submitter(&self, env: Env) -> Result<napi::Unknown<'static>> {
+        let function = unsafe { submit_fn::create(env.raw(), self.core.clone())? };
+        Ok(unsafe { napi::Unknown::from_raw_unchecked(env.raw(), function) })
     }
 
     /// Starts a bulk operation (`BulkKind`) over every session under `prefix`.
@@ -255,9 +225,9 @@ impl NativeClient {
             BulkKind::All => Bulk::All,
             BulkKind::Clear => Bulk::Clear,
         };
-        let client = self.client.clone();
-        let outbox = self.outbox.clone();
-        spawn::guarded(vec![id], self.outbox.clone(), async move {
+        let client = self.core.client.clone();
+        let outbox = self.core.outbox.clone();
+        spawn::guarded(vec![id], self.core.outbox.clone(), async move {
             store::run_bulk(client, id, bulk, prefix, scan_count.max(1), &outbox).await
         })
     }
@@ -266,82 +236,19 @@ impl NativeClient {
     /// that is ready (the shim calls this on `disconnect` and `DirectReady`).
     #[napi(catch_unwind)]
     pub fn refresh(&self) {
-        let Some(sink) = &self.sink else {
-            return;
-        };
-        let generation = self.client.up_generation();
-        let mut slot = self.direct.borrow_mut();
-        if slot.as_ref().is_some_and(|d| !d.usable(generation)) {
-            if let Some(stale) = slot.take() {
-                stale.retire(Retire::Stale);
-            }
-        }
-        if slot.is_none() {
-            if let Some(ready) = self.client.take_direct() {
-                *slot = Direct::attach(self.env, ready, &self.client, &self.outbox, sink);
-            }
-        }
+        self.core.refresh();
     }
 
     /// Whether in-flight operations keep the process alive; the shim turns this on while any
     /// operation is pending.
     #[napi(catch_unwind)]
     pub fn keep_alive(&self, env: Env, on: bool) -> Result<()> {
-        self.outbox.keep_alive(&env, on)
+        self.core.outbox.keep_alive(&env, on)
     }
 
     /// Closes the connection; later operations fail with `ERR_REDIS_CLOSED`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
-        if let Some(direct) = self.direct.borrow_mut().take() {
-            direct.retire(Retire::Closed);
-        }
-        if let Some(sink) = &self.sink {
-            sink.release();
-        }
-        self.client.close();
-        self.outbox.close();
-    }
-}
-
-/// Bytes of `submit`'s text buffer kept between calls.
-const SCRATCH_KEPT: usize = 1 << 20;
-
-/// Reads `text` into `buf` as UTF-8 in one call and tells whether it is all ASCII (the usual
-/// case: then its UTF-16 lengths are byte lengths). Otherwise `buf` holds only a prefix.
-fn read_ascii(env: &Env, text: &JsString, buf: &mut Vec<u8>) -> Result<bool> {
-    let units = text.utf16_len()?;
-    buf.clear();
-    buf.reserve(units + 1);
-    let mut written = 0usize;
-    let status = unsafe {
-        napi::sys::napi_get_value_string_utf8(
-            env.raw(),
-            text.raw(),
-            buf.as_mut_ptr().cast(),
-            units + 1,
-            &mut written,
-        )
-    };
-    if status != napi::sys::Status::napi_ok {
-        return Err(napi::Error::new(
-            napi::Status::StringExpected,
-            "connect-redis-rs: submit() needs the operations' text as a string",
-        ));
-    }
-    // napi wrote `written` (≤ units) bytes and a terminating NUL into the reserved capacity.
-    unsafe { buf.set_len(written.min(units)) };
-    Ok(written == units && buf.is_ascii())
-}
-
-impl NativeClient {
-    /// Writes `batch` on the main-thread connection when there is a usable one (attaching a
-    /// newly opened one first); returns what must go to the background connection.
-    fn via_direct(&self, batch: Vec<(u32, store::Op)>) -> Vec<(u32, store::Op)> {
-        self.refresh();
-        match self.direct.borrow().as_ref() {
-            Some(direct) => direct.send(batch),
-            None => batch,
-        }
+        self.core.close();
     }
 }
