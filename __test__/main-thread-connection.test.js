@@ -152,3 +152,30 @@ test('a closed store and its client can be garbage collected', (t) => {
   t.is(out.status, 0)
   t.deepEqual(JSON.parse(out.stdout.trim() || '[]'), ['client 0', 'client 1', 'client 2'])
 })
+
+test.serial("a submit() that throws fails exactly its turn's operations; what their callbacks start goes out normally", async (t) => {
+  const store = new RedisStore({ host: r.host, port: r.port, prefix: 'submit-throws:' })
+  try {
+    await store.set('a', sess(1))
+    const driver = store.client
+    const real = driver._submit
+    driver._submit = () => {
+      driver._submit = real
+      throw new Error('submit failed')
+    }
+    let retried
+    const failed = await Promise.allSettled([
+      store.get('a', (err) => {
+        if (err) retried = store.get('a')
+      }),
+      store.set('b', sess(2)),
+      store.destroy('a'),
+    ])
+    t.deepEqual(failed.map((f) => f.status), ['fulfilled', 'rejected', 'rejected'], 'with a callback the Promise resolves')
+    t.deepEqual(failed.slice(1).map((f) => f.reason.message), ['submit failed', 'submit failed'])
+    t.deepEqual(await retried, sess(1), 'an operation started by a failed one's callback reaches Redis')
+    t.is(await store.get('b'), null, 'the failed SET was never sent')
+  } finally {
+    await closeQuietly(store)
+  }
+})

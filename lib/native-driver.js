@@ -40,7 +40,9 @@ class NativeDriver extends EventEmitter {
     this._nums = new Float64Array(1024)
     this._count = 0
     this._text = ''
+    // Reused from turn to turn: the first _opCount are the queued operations' ids.
     this._ids = []
+    this._opCount = 0
     this._flushScheduled = false
     this._flush = () => this._sendQueued()
     // Inside _deliver: operations the results' callbacks start are sent when it ends.
@@ -126,10 +128,10 @@ class NativeDriver extends EventEmitter {
     }
     this._count = n
     this._text = text
-    this._ids.push(id)
+    this._ids[this._opCount++] = id
     // Large values go out at once rather than piling up into one huge write at the end of the
     // turn (which Redis then reads, and this process copies, all in one go).
-    if (text.length >= EARLY_WRITE_CHARS || this._ids.length >= EARLY_WRITE_OPS) return this._sendQueued()
+    if (text.length >= EARLY_WRITE_CHARS || this._opCount >= EARLY_WRITE_OPS) return this._sendQueued()
     if (!this._flushScheduled && !this._delivering) {
       this._flushScheduled = true
       // After this turn of the event loop's I/O callbacks, not after this one callback: the
@@ -147,14 +149,14 @@ class NativeDriver extends EventEmitter {
   _sendQueued() {
     this._flushScheduled = false
     if (this._count === 0) return
-    const { _nums: nums, _count: count, _text: text, _ids: ids } = this
+    const { _nums: nums, _count: count, _text: text, _opCount: opCount } = this
     this._count = 0
     this._text = ''
-    this._ids = []
+    this._opCount = 0
     try {
       this._submit(nums, count, text)
     } catch (err) {
-      for (const id of ids) this._settle(id, err, undefined)
+      for (const id of this._ids.slice(0, opCount)) this._settle(id, err, undefined)
     }
   }
 

@@ -137,7 +137,9 @@ function defineStore(Store, form) {
       } catch (err) {
         return done(null, this._corrupt(sid, err))
       }
-      if (parsed && typeof parsed.then === 'function') {
+      // JSON.parse never returns a thenable; looking for `then` on every session costs a
+      // generic property lookup.
+      if (this.serializer !== JSON && parsed && typeof parsed.then === 'function') {
         parsed.then((sess) => done(null, sess), (err) => done(null, this._corrupt(sid, err)))
       } else {
         done(null, parsed)
