@@ -173,7 +173,7 @@ test.serial("a submit() that throws fails exactly its turn's operations; what th
     ])
     t.deepEqual(failed.map((f) => f.status), ['fulfilled', 'rejected', 'rejected'], 'with a callback the Promise resolves')
     t.deepEqual(failed.slice(1).map((f) => f.reason.message), ['submit failed', 'submit failed'])
-    t.deepEqual(await retried, sess(1), 'an operation started by a failed one's callback reaches Redis')
+    t.deepEqual(await retried, sess(1), 'an operation started by the failed GET callback reaches Redis')
     t.is(await store.get('b'), null, 'the failed SET was never sent')
   } finally {
     await closeQuietly(store)
