@@ -24,6 +24,9 @@ pub struct Resp<'a>(pub &'a mut Vec<u8>);
 
 impl Commands for Resp<'_> {
     fn command(&mut self, args: &[&[u8]]) {
+        // One reservation for the whole command: the headers are at most 23 bytes each.
+        let size = args.iter().map(|arg| arg.len() + 25).sum::<usize>() + 23;
+        self.0.reserve(size);
         header(self.0, b'*', args.len());
         for arg in args {
             header(self.0, b'$', arg.len());
@@ -34,9 +37,22 @@ impl Commands for Resp<'_> {
 }
 
 fn header(out: &mut Vec<u8>, kind: u8, len: usize) {
-    out.push(kind);
-    out.extend_from_slice(Decimal::new(len as u64).bytes());
-    out.extend_from_slice(b"\r\n");
+    // Most counts and lengths in a session command are one or two digits.
+    match len {
+        0..=9 => out.extend_from_slice(&[kind, b'0' + len as u8, b'\r', b'\n']),
+        10..=99 => out.extend_from_slice(&[
+            kind,
+            b'0' + (len / 10) as u8,
+            b'0' + (len % 10) as u8,
+            b'\r',
+            b'\n',
+        ]),
+        _ => {
+            out.push(kind);
+            out.extend_from_slice(Decimal::new(len as u64).bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
 }
 
 /// `n` as decimal digits, without allocating (`format!` costs several times more here).
@@ -76,9 +92,20 @@ mod tests {
         let mut raw = Vec::new();
         Resp(&mut raw).command(&args);
         Resp(&mut raw).command(&[b"GET", b""]);
+        let long: Vec<Vec<u8>> = [9, 10, 99, 100, 1000]
+            .iter()
+            .map(|&n| vec![b'x'; n])
+            .collect();
+        let many: Vec<&[u8]> = long
+            .iter()
+            .map(|v| v.as_slice())
+            .chain([&b"a"[..]; 8])
+            .collect();
+        Resp(&mut raw).command(&many);
         let mut pipe = redis::pipe();
         pipe.command(&args);
         pipe.command(&[b"GET", b""]);
+        pipe.command(&many);
         assert_eq!(raw, pipe.get_packed_pipeline());
     }
 
