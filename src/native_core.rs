@@ -58,11 +58,12 @@ impl NativeCore {
         nums: &[f64],
         text: sys::napi_value,
     ) -> Result<()> {
+        let units = unsafe { utf16_len(env, text)? };
         let mut scratch = self.scratch.borrow_mut();
-        let decoded = if unsafe { read_ascii(env, text, &mut scratch)? } {
+        let decoded = if unsafe { read_ascii(env, text, units, &mut scratch)? } {
             submission::decode(nums, Text::Ascii(&scratch))
         } else {
-            let utf16 = unsafe { read_utf16(env, text)? };
+            let utf16 = unsafe { read_utf16(env, text, units)? };
             submission::decode(nums, Text::Utf16(&utf16))
         };
         // A huge value once should not pin its buffer for the life of the client.
@@ -126,15 +127,26 @@ fn not_a_string() -> napi::Error {
     )
 }
 
-/// Reads `text` into `buf` as UTF-8 in one call and tells whether it is all ASCII (the usual
-/// case: then its UTF-16 lengths are byte lengths). Otherwise `buf` holds only a prefix.
-unsafe fn read_ascii(env: sys::napi_env, text: sys::napi_value, buf: &mut Vec<u8>) -> Result<bool> {
+/// The length of the string `text` in UTF-16 code units.
+unsafe fn utf16_len(env: sys::napi_env, text: sys::napi_value) -> Result<usize> {
     let mut units = 0usize;
     let status =
         unsafe { sys::napi_get_value_string_utf16(env, text, std::ptr::null_mut(), 0, &mut units) };
     if status != sys::Status::napi_ok {
         return Err(not_a_string());
     }
+    Ok(units)
+}
+
+/// Reads `text` (`units` UTF-16 code units long) into `buf` as UTF-8 in one call and tells
+/// whether it is all ASCII (the usual case: then its UTF-16 lengths are byte lengths).
+/// Otherwise `buf` holds only a prefix.
+unsafe fn read_ascii(
+    env: sys::napi_env,
+    text: sys::napi_value,
+    units: usize,
+    buf: &mut Vec<u8>,
+) -> Result<bool> {
     buf.clear();
     buf.reserve(units + 1);
     let mut written = 0usize;
@@ -149,17 +161,10 @@ unsafe fn read_ascii(env: sys::napi_env, text: sys::napi_value, buf: &mut Vec<u8
     Ok(written == units && buf.is_ascii())
 }
 
-unsafe fn read_utf16(env: sys::napi_env, text: sys::napi_value) -> Result<Vec<u16>> {
-    let mut units = 0usize;
-    let mut out: Vec<u16> = Vec::new();
+unsafe fn read_utf16(env: sys::napi_env, text: sys::napi_value, units: usize) -> Result<Vec<u16>> {
+    let mut out: Vec<u16> = Vec::with_capacity(units + 1);
+    let mut written = 0usize;
     unsafe {
-        if sys::napi_get_value_string_utf16(env, text, std::ptr::null_mut(), 0, &mut units)
-            != sys::Status::napi_ok
-        {
-            return Err(not_a_string());
-        }
-        out.reserve(units + 1);
-        let mut written = 0usize;
         if sys::napi_get_value_string_utf16(env, text, out.as_mut_ptr(), units + 1, &mut written)
             != sys::Status::napi_ok
         {

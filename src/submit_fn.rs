@@ -79,7 +79,7 @@ unsafe extern "C" fn call(env: sys::napi_env, info: sys::napi_callback_info) -> 
         Err(_) => napi::Error::from_reason("connect-redis-rs: internal error in submit()"),
     };
     if failure.status != napi::Status::PendingException {
-        unsafe { throw(env, &failure.reason) };
+        let _ = napi::Env::from_raw(env).throw_error(&failure.reason, None);
     }
     ptr::null_mut()
 }
@@ -124,10 +124,4 @@ unsafe fn numbers<'a>(
         }
         Ok(std::slice::from_raw_parts(data as *const f64, count))
     }
-}
-
-unsafe fn throw(env: sys::napi_env, message: &str) {
-    let mut text = message.as_bytes().to_vec();
-    text.push(0);
-    unsafe { sys::napi_throw_error(env, ptr::null(), text.as_ptr().cast()) };
 }
