@@ -5,7 +5,8 @@
 // callgrind; instrumentation is switched on (callgrind_control) only around N operations (256
 // in flight unless --inflight says otherwise), after a warm-up. Kernel time (the socket reads and
 // writes) is not counted.
-//   node benchmark/instructions.js [ops] [--stores rs,cr10-node-redis] [--inflight 256]
+//   node benchmark/instructions.js [ops] [--stores rs,cr10-node-redis] [--inflight 256] [--bytes 200]
+//     [--ops get,set,touch,destroy]
 // (needs valgrind)
 
 const { execFileSync, spawnSync } = require('node:child_process')
@@ -16,10 +17,10 @@ const { makeSession } = require('./sessions')
 const OPS = ['get', 'set', 'touch', 'destroy']
 const WARM_OPS = 20000
 
-async function child(name, port, op, ops, inflight) {
+async function child(name, port, op, ops, inflight, bytes) {
   const { openStore } = require('./stores')
   const { store, close } = await openStore(name, { port })
-  const sess = makeSession(200)
+  const sess = makeSession(bytes)
   const sid = (i) => `k${i % 1000}`
   const run = {
     get: (i, cb) => store.get(sid(i), cb),
@@ -37,10 +38,10 @@ async function child(name, port, op, ops, inflight) {
   if (r.errors) throw new Error(`${name} ${op}: ${r.errors} errors (${r.firstError})`)
 }
 
-function measure(name, port, op, ops, inflight) {
+function measure(name, port, op, ops, inflight, bytes) {
   const res = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', '--callgrind-out-file=/dev/null', process.execPath, __filename, '--child', name, String(port), op, String(ops), String(inflight)],
+    ['--tool=callgrind', '--instr-atstart=no', '--callgrind-out-file=/dev/null', process.execPath, __filename, '--child', name, String(port), op, String(ops), String(inflight), String(bytes)],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   )
   const collected = /Collected : (\d+)/.exec(res.stderr)
@@ -53,15 +54,17 @@ async function main() {
   const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback)
   const stores = flag('--stores', 'rs,cr10-node-redis').split(',')
   const inflight = Number(flag('--inflight', 256))
-  const ops = Number(args.find((a, i) => /^\d+$/.test(a) && (i === 0 || !args[i - 1].startsWith('--'))) || 20000)
+  const bytes = Number(flag('--bytes', 200))
+  const ops = flag('--ops', OPS.join(',')).split(',')
+  const count = Number(args.find((a, i) => /^\d+$/.test(a) && (i === 0 || !args[i - 1].startsWith('--'))) || 20000)
   const redis = await BenchRedis.start()
   try {
-    console.log(`Instructions per operation (user space, callgrind), 200 B sessions, ${inflight} in flight, ${ops} operations; × = over ${stores[stores.length - 1]}`)
+    console.log(`Instructions per operation (user space, callgrind), ${bytes} B sessions, ${inflight} in flight, ${count} operations; × = over ${stores[stores.length - 1]}`)
     console.log('')
     console.log(`| op | ${stores.join(' | ')} | × |`)
     console.log(`|---|${stores.map(() => '---|').join('')}---|`)
-    for (const op of OPS) {
-      const counts = stores.map((name) => measure(name, redis.port, op, ops, inflight))
+    for (const op of ops) {
+      const counts = stores.map((name) => measure(name, redis.port, op, count, inflight, bytes))
       const ratio = counts[0] / counts[counts.length - 1]
       console.log(`| ${op} | ${counts.map((c) => Math.round(c).toLocaleString('en')).join(' | ')} | ${ratio.toFixed(2)}× |`)
     }
@@ -72,8 +75,8 @@ async function main() {
 }
 
 if (process.argv[2] === '--child') {
-  const [, , , name, port, op, ops, inflight] = process.argv
-  child(name, Number(port), op, Number(ops), Number(inflight)).then(
+  const [, , , name, port, op, ops, inflight, bytes] = process.argv
+  child(name, Number(port), op, Number(ops), Number(inflight), Number(bytes)).then(
     () => process.exit(0),
     (err) => {
       console.error(err)

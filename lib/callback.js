@@ -1,7 +1,8 @@
 'use strict'
 // The calling convention of every store method: an optional node-style callback, and always a
-// Promise. With a callback the outcome goes to the callback only (the Promise resolves, never
-// rejects) and the callback runs exactly once, even if it throws.
+// Promise. With a callback the outcome goes to the callback only (the Promise resolves with
+// undefined, never rejects: resolving it with a session would make V8 look up `then` on every
+// session) and the callback runs exactly once, even if it throws.
 
 function settle(callback, onCallbackThrow, run) {
   return new Promise((resolve, reject) => {
@@ -14,7 +15,7 @@ function settle(callback, onCallbackThrow, run) {
         else resolve(value)
         return
       }
-      resolve(err ? undefined : value)
+      resolve()
       try {
         if (err) callback(err)
         else callback(null, value)

@@ -182,7 +182,7 @@ impl Direct {
                 id,
                 op,
                 commands,
-                replies: Vec::with_capacity(commands),
+                replies: Vec::new(),
                 deadline,
                 expired: false,
             });
@@ -308,12 +308,13 @@ impl State {
         };
         // A reply nobody waits for means the stream is out of step.
         let head = self.waiting.front_mut().ok_or(())?;
-        head.replies.push(result);
-        if head.replies.len() == head.commands {
-            if let Some(w) = self.waiting.pop_front() {
-                if !w.expired {
-                    done.push(Delivery::Reply(w.id, w.op.decode(w.replies)));
-                }
+        if head.replies.len() + 1 < head.commands {
+            head.replies.push(result);
+        } else if let Some(w) = self.waiting.pop_front() {
+            // The last (usually the only) reply is not collected: no allocation per operation.
+            if !w.expired {
+                let replies = w.replies.into_iter().chain(std::iter::once(result));
+                done.push(Delivery::Reply(w.id, w.op.decode(replies)));
             }
         }
         if broken {

@@ -106,8 +106,7 @@ pub fn defaults() -> Defaults {
 /// The Redis key of session `sid` under `prefix`.
 #[napi(catch_unwind)]
 pub fn session_key(prefix: String, sid: String) -> String {
-    // Both are valid UTF-8, so their concatenation is too.
-    String::from_utf8_lossy(&keys::session_key(&prefix, &sid)).into_owned()
+    format!("{prefix}{sid}")
 }
 
 /// Splits keys into the groups one multi-key command (DEL, MGET, UNLINK) may carry: at most

@@ -60,11 +60,13 @@ impl NativeCore {
     ) -> Result<()> {
         let units = unsafe { utf16_len(env, text)? };
         let mut scratch = self.scratch.borrow_mut();
-        let decoded = if unsafe { read_ascii(env, text, units, &mut scratch)? } {
-            submission::decode(nums, Text::Ascii(&scratch))
-        } else {
-            let utf16 = unsafe { read_utf16(env, text, units)? };
-            submission::decode(nums, Text::Utf16(&utf16))
+        let whole = unsafe { read_utf8(env, text, units, &mut scratch)? };
+        let decoded = match whole.then(|| Text::ascii(&scratch)).flatten() {
+            Some(ascii) => submission::decode(nums, ascii),
+            None => {
+                let utf16 = unsafe { read_utf16(env, text, units)? };
+                submission::decode(nums, Text::Utf16(&utf16))
+            }
         };
         // A huge value once should not pin its buffer for the life of the client.
         scratch.clear();
@@ -138,10 +140,9 @@ unsafe fn utf16_len(env: sys::napi_env, text: sys::napi_value) -> Result<usize> 
     Ok(units)
 }
 
-/// Reads `text` (`units` UTF-16 code units long) into `buf` as UTF-8 in one call and tells
-/// whether it is all ASCII (the usual case: then its UTF-16 lengths are byte lengths).
-/// Otherwise `buf` holds only a prefix.
-unsafe fn read_ascii(
+/// Reads `text` (`units` UTF-16 code units long) into `buf` as UTF-8 in one call, as far as
+/// `units` bytes go (all of it when it is ASCII, the usual case); tells whether it fit.
+unsafe fn read_utf8(
     env: sys::napi_env,
     text: sys::napi_value,
     units: usize,
@@ -158,7 +159,7 @@ unsafe fn read_ascii(
     }
     // napi wrote `written` (≤ units) bytes and a terminating NUL into the reserved capacity.
     unsafe { buf.set_len(written.min(units)) };
-    Ok(written == units && buf.is_ascii())
+    Ok(written == units)
 }
 
 unsafe fn read_utf16(env: sys::napi_env, text: sys::napi_value, units: usize) -> Result<Vec<u16>> {

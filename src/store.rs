@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::commands::{Commands, Decimal};
 use crate::connection::Connection;
 use crate::error::{Code, StoreError};
-use crate::keys;
+use crate::keys::{self, Key};
 use crate::outbox::{Delivery, Outbox, Reply};
 use crate::scan::scan;
 
@@ -26,19 +26,19 @@ pub enum Expiry {
 #[derive(Debug)]
 pub enum Op {
     Get {
-        key: Vec<u8>,
+        key: Key,
     },
     Set {
-        key: Vec<u8>,
+        key: Key,
         value: String,
         expiry: Expiry,
     },
     Touch {
-        key: Vec<u8>,
+        key: Key,
         expiry: Expiry,
     },
     Destroy {
-        keys: Vec<Vec<u8>>,
+        keys: Vec<Key>,
     },
 }
 
@@ -99,46 +99,62 @@ impl Op {
         }
     }
 
-    /// Turns this operation's replies (one per command it added) into its result.
-    pub fn decode(&self, replies: Vec<Result<Value, StoreError>>) -> Reply {
-        if let Some(Err(err)) = replies.iter().find(|r| r.is_err()) {
-            return Reply::Failed(err.clone());
-        }
-        let mut values = replies.into_iter().flatten();
-        let mut first = || values.next().unwrap_or(Value::Nil);
+    /// Turns this operation's replies (one per command it added, in order) into its result.
+    /// A failed reply fails the operation, before any unexpected one.
+    pub fn decode(&self, replies: impl IntoIterator<Item = Result<Value, StoreError>>) -> Reply {
+        let mut replies = replies.into_iter();
         match self {
-            Op::Get { .. } => match first() {
-                Value::Nil => Reply::Nil,
-                Value::BulkString(bytes) => match String::from_utf8(bytes) {
+            Op::Get { .. } => match first(&mut replies) {
+                Err(failed) => failed,
+                Ok(Value::Nil) => Reply::Nil,
+                Ok(Value::BulkString(bytes)) => match String::from_utf8(bytes) {
                     Ok(text) => Reply::Text(text),
                     Err(_) => Reply::Corrupt(StoreError::corrupt("not valid UTF-8")),
                 },
-                other => unexpected(other),
+                Ok(other) => unexpected(other),
             },
-            Op::Set { .. } => match first() {
-                Value::Okay | Value::Int(_) => Reply::Text("OK".into()),
-                other => unexpected(other),
+            Op::Set { .. } => match first(&mut replies) {
+                Err(failed) => failed,
+                Ok(Value::Okay | Value::Int(_)) => Reply::Text("OK".into()),
+                Ok(other) => unexpected(other),
             },
             Op::Touch {
                 expiry: Expiry::Never,
                 ..
             } => Reply::Int(0),
-            Op::Touch { .. } => match first() {
-                Value::Int(n) => Reply::Int(n.min(1)),
-                other => unexpected(other),
+            Op::Touch { .. } => match first(&mut replies) {
+                Err(failed) => failed,
+                Ok(Value::Int(n)) => Reply::Int(n.min(1)),
+                Ok(other) => unexpected(other),
             },
-            Op::Destroy { .. } => {
-                let mut total = 0;
-                for value in values {
-                    match value {
-                        Value::Int(n) => total += n,
-                        other => return unexpected(other),
-                    }
-                }
-                Reply::Int(total)
+            Op::Destroy { .. } => deleted(replies),
+        }
+    }
+}
+
+/// The one reply of a single-command operation (nil if there is none).
+fn first(replies: &mut impl Iterator<Item = Result<Value, StoreError>>) -> Result<Value, Reply> {
+    match replies.next() {
+        Some(Err(err)) => Err(Reply::Failed(err)),
+        Some(Ok(value)) => Ok(value),
+        None => Ok(Value::Nil),
+    }
+}
+
+/// DEL's replies summed.
+fn deleted(replies: impl Iterator<Item = Result<Value, StoreError>>) -> Reply {
+    let mut total = 0;
+    let mut odd = None;
+    for reply in replies {
+        match reply {
+            Err(err) => return Reply::Failed(err),
+            Ok(Value::Int(n)) => total += n,
+            Ok(other) => {
+                odd.get_or_insert(other);
             }
         }
     }
+    odd.map_or(Reply::Int(total), unexpected)
 }
 
 fn unexpected(value: Value) -> Reply {
@@ -166,7 +182,8 @@ async fn send(conn: &Connection, ops: &[&Op]) -> Vec<Reply> {
     .into_iter();
     ops.iter()
         .zip(counts)
-        .map(|(op, n)| op.decode(results.by_ref().take(n).collect()))
+        // Collected first: each operation takes exactly its own replies, however it decodes.
+        .map(|(op, n)| op.decode(results.by_ref().take(n).collect::<Vec<_>>()))
         .collect()
 }
 
@@ -359,9 +376,29 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_reply_fails_the_operation_before_an_unexpected_one() {
+        let closed = StoreError::closed().message;
+        let destroy = Op::Destroy { keys: vec![] };
+        let replies = vec![
+            Ok(Value::Okay),
+            Err(StoreError::closed()),
+            Ok(Value::Int(1)),
+        ];
+        assert!(matches!(destroy.decode(replies), Reply::Failed(e) if e.message == closed));
+        let odd = destroy.decode(vec![Ok(Value::Int(2)), Ok(Value::Okay)]);
+        assert!(matches!(odd, Reply::Failed(e) if e.message.contains("unexpected reply")));
+        let get = Op::Get {
+            key: Key::from(&b"k"[..]),
+        };
+        let failed = get.decode(std::iter::once(Err(StoreError::closed())));
+        assert!(matches!(failed, Reply::Failed(e) if e.message == closed));
+        assert!(matches!(get.decode(std::iter::empty()), Reply::Nil));
+    }
+
+    #[test]
     fn touch_without_ttl_sends_nothing() {
         let op = Op::Touch {
-            key: b"k".to_vec(),
+            key: Key::from(&b"k"[..]),
             expiry: Expiry::Never,
         };
         assert_eq!(op.encode(&mut redis::pipe(), false), 0);
@@ -369,7 +406,9 @@ mod tests {
 
     #[test]
     fn get_of_non_utf8_is_corrupt() {
-        let op = Op::Get { key: b"k".to_vec() };
+        let op = Op::Get {
+            key: Key::from(&b"k"[..]),
+        };
         let replies = vec![Ok(Value::BulkString(vec![0xff, 0xfe]))];
         assert!(matches!(op.decode(replies), Reply::Corrupt(_)));
     }
@@ -377,12 +416,15 @@ mod tests {
     #[test]
     fn only_set_is_not_retried() {
         assert!(!Op::Set {
-            key: b"k".to_vec(),
+            key: Key::from(&b"k"[..]),
             value: String::new(),
             expiry: Expiry::Never
         }
         .idempotent());
-        assert!(Op::Get { key: b"k".to_vec() }.idempotent());
+        assert!(Op::Get {
+            key: Key::from(&b"k"[..])
+        }
+        .idempotent());
         assert!(Op::Destroy { keys: vec![] }.idempotent());
     }
 }
