@@ -89,6 +89,22 @@ test.serial('a 20 MB session goes through the main-thread connection whole (part
   }
 })
 
+test.serial('replies of many large sessions, read one chunk per poll, each reach their own operation', async (t) => {
+  const store = new RedisStore({ host: r.host, port: r.port, prefix: 'burst:' })
+  try {
+    t.true(await pairReady(store))
+    // 300 sessions of ~20 KB: ~6 MB of replies, about a hundred 64 KB reads.
+    const sessions = Array.from({ length: 300 }, (_, i) => ({ ...sess(i), blob: String(i % 10).repeat(20000 + i) }))
+    const acks = await Promise.all(sessions.map((s, i) => store.set(`s${i}`, s)))
+    t.true(acks.every((ack) => ack === 'OK'))
+    const got = await Promise.all(sessions.map((_, i) => store.get(`s${i}`)))
+    const wrong = got.map((g, i) => (g && g.n === i && g.blob === sessions[i].blob ? -1 : i)).filter((i) => i >= 0)
+    t.deepEqual(wrong, [], 'every get has its own session, whole')
+  } finally {
+    await closeQuietly(store)
+  }
+})
+
 test.serial('CONNECT_REDIS_RS_DIRECT=0 keeps every operation on the background connection', async (t) => {
   process.env.CONNECT_REDIS_RS_DIRECT = '0'
   const store = new RedisStore({ host: r.host, port: r.port, prefix: 'nodirect:' })

@@ -257,8 +257,13 @@ impl State {
         Ok(())
     }
 
-    /// Reads what arrived and completes the operations it answers. `Err` when the connection
-    /// is broken (closed, reset, a protocol error or a server that became a replica).
+    /// Reads what arrived, one chunk per poll callback, and completes the operations it
+    /// answers. `Err` when the connection is broken (closed, reset, a protocol error or a server
+    /// that became a replica). The poll is level-triggered, so what is left is reported again at
+    /// once. Reading everything first (megabytes with 256 large sessions in flight, handed over
+    /// as one string in V8's large-object space, their bytes long out of the CPU's caches when
+    /// parsed) cost get 20 KB at 256 in flight ~6% more main-thread time and get 2 KB ~20% more
+    /// (medians of 5 interleaved runs).
     fn read(&mut self, done: &mut Vec<Delivery>) -> Result<(), ()> {
         loop {
             match self.stream.read(&mut self.chunk) {
@@ -268,10 +273,7 @@ impl State {
                 }
                 Ok(n) => {
                     self.input.extend_from_slice(&self.chunk[..n]);
-                    // A short read emptied the socket; the poll (level-triggered) reports more.
-                    if n < self.chunk.len() {
-                        break;
-                    }
+                    break;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
