@@ -9,6 +9,9 @@
 //     [--ops get,set,touch,destroy]
 // (needs valgrind)
 
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const { execFileSync, spawnSync } = require('node:child_process')
 const { BenchRedis } = require('./redis')
 const { drive } = require('./ops')
@@ -38,15 +41,35 @@ async function child(name, port, op, ops, inflight, bytes) {
   if (r.errors) throw new Error(`${name} ${op}: ${r.errors} errors (${r.firstError})`)
 }
 
+/**
+ * Instructions per operation of store `name` doing `op`: in all threads, in the main thread
+ * alone (the one the event loop runs on: what "main-thread busy time" counts), and in the main
+ * thread's JSON.parse / JSON.stringify (express-session's serializer, which every store pays).
+ */
 function measure(name, port, op, ops, inflight, bytes) {
-  const res = spawnSync(
-    'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', '--callgrind-out-file=/dev/null', process.execPath, __filename, '--child', name, String(port), op, String(ops), String(inflight), String(bytes)],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  )
-  const collected = /Collected : (\d+)/.exec(res.stderr)
-  if (res.status !== 0 || !collected) throw new Error(`${name} ${op}: callgrind gave no count (exit ${res.status})\n${res.stderr.slice(-2000)}`)
-  return Number(collected[1]) / ops
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'instructions-'))
+  try {
+    const out = path.join(dir, 'callgrind.out')
+    const res = spawnSync(
+      'valgrind',
+      ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${out}`, process.execPath, __filename, '--child', name, String(port), op, String(ops), String(inflight), String(bytes)],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    )
+    const collected = /Collected : (\d+)/.exec(res.stderr)
+    if (res.status !== 0 || !collected) throw new Error(`${name} ${op}: callgrind gave no count (exit ${res.status})\n${res.stderr.slice(-2000)}`)
+    // One file per thread; the main thread's is the first.
+    const main = `${out}-01`
+    const totals = /^totals: (\d+)/m.exec(fs.readFileSync(main, 'utf8'))
+    const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', main], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+    let json = 0
+    for (const builtin of ['Builtin_JsonParse', 'Builtin_JsonStringify']) {
+      const line = annotated.split('\n').find((l) => l.includes(`v8::internal::${builtin}(`))
+      if (line) json += Number(line.trim().split(' ')[0].replace(/,/g, ''))
+    }
+    return { all: Number(collected[1]) / ops, main: totals ? Number(totals[1]) / ops : NaN, json: json / ops }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 async function main() {
@@ -59,15 +82,24 @@ async function main() {
   const count = Number(args.find((a, i) => /^\d+$/.test(a) && (i === 0 || !args[i - 1].startsWith('--'))) || 20000)
   const redis = await BenchRedis.start()
   try {
-    console.log(`Instructions per operation (user space, callgrind), ${bytes} B sessions, ${inflight} in flight, ${count} operations; × = over ${stores[stores.length - 1]}`)
+    console.log(`Instructions per operation (user space, callgrind), ${bytes} B sessions, ${inflight} in flight, ${count} operations`)
     console.log('')
-    console.log(`| op | ${stores.join(' | ')} | × |`)
-    console.log(`|---|${stores.map(() => '---|').join('')}---|`)
+    const n = (c) => Math.round(c).toLocaleString('en')
+    const anchor = stores[stores.length - 1]
+    console.log(`| op | ${stores.join(' | ')} | × | main thread: ${stores.join(' | ')} | × | of which JSON (every store) | × with no store work but JSON |`)
+    console.log(`|---|${stores.map(() => '---|').join('')}---|${stores.map(() => '---|').join('')}---|---|---|`)
     for (const op of ops) {
       const counts = stores.map((name) => measure(name, redis.port, op, count, inflight, bytes))
-      const ratio = counts[0] / counts[counts.length - 1]
-      console.log(`| ${op} | ${counts.map((c) => Math.round(c).toLocaleString('en')).join(' | ')} | ${ratio.toFixed(2)}× |`)
+      const first = counts[0]
+      const last = counts[counts.length - 1]
+      console.log(
+        `| ${op} | ${counts.map((c) => n(c.all)).join(' | ')} | ${(first.all / last.all).toFixed(2)}× | ` +
+          `${counts.map((c) => n(c.main)).join(' | ')} | ${(first.main / last.main).toFixed(2)}× | ` +
+          `${n(first.json)} | ${(first.json / last.main).toFixed(2)}× |`,
+      )
     }
+    console.log('')
+    console.log(`× = over ${anchor}. The last column is the ratio a store would have whose main thread did nothing but express-session's JSON.parse / JSON.stringify.`)
   } finally {
     await redis.admin.quit()
     await redis.server.close()
