@@ -25,7 +25,7 @@ pub enum Key {
 }
 
 impl Key {
-    pub fn joined(head: &[u8], tail: &[u8]) -> Key {
+    fn joined(head: &[u8], tail: &[u8]) -> Key {
         let len = head.len() + tail.len();
         if len > INLINE_KEY {
             return Key::Heap([head, tail].concat().into_boxed_slice());
@@ -53,12 +53,6 @@ impl std::ops::Deref for Key {
 impl AsRef<[u8]> for Key {
     fn as_ref(&self) -> &[u8] {
         self
-    }
-}
-
-impl From<&[u8]> for Key {
-    fn from(bytes: &[u8]) -> Key {
-        Key::joined(bytes, &[])
     }
 }
 

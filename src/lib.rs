@@ -106,7 +106,8 @@ pub fn defaults() -> Defaults {
 /// The Redis key of session `sid` under `prefix`.
 #[napi(catch_unwind)]
 pub fn session_key(prefix: String, sid: String) -> String {
-    format!("{prefix}{sid}")
+    // Both are valid UTF-8, so their concatenation is too.
+    String::from_utf8_lossy(&keys::session_key(&prefix, &sid)).into_owned()
 }
 
 /// Splits keys into the groups one multi-key command (DEL, MGET, UNLINK) may carry: at most

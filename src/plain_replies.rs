@@ -20,18 +20,9 @@ pub struct PlainReplies {
 impl PlainReplies {
     /// Takes the plain replies out of `deliveries`; what is left goes the general way.
     pub fn split(deliveries: Vec<Delivery>) -> (PlainReplies, Vec<Delivery>) {
-        let joined = deliveries
-            .iter()
-            .map(|delivery| match delivery {
-                Delivery::Reply(_, Reply::Text(value)) => value.len(),
-                _ => 0,
-            })
-            .sum::<usize>()
-            .min(MAX_JOINED_BYTES);
         let mut plain = PlainReplies {
             nums: Vec::with_capacity(deliveries.len() * 3),
-            // Sized once: growing it would copy the values again (and again).
-            text: Vec::with_capacity(joined),
+            text: Vec::new(),
             ascii: true,
         };
         let mut rest = Vec::new();

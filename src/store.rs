@@ -388,7 +388,7 @@ mod tests {
         let odd = destroy.decode(vec![Ok(Value::Int(2)), Ok(Value::Okay)]);
         assert!(matches!(odd, Reply::Failed(e) if e.message.contains("unexpected reply")));
         let get = Op::Get {
-            key: Key::from(&b"k"[..]),
+            key: keys::session_key("", "k"),
         };
         let failed = get.decode(std::iter::once(Err(StoreError::closed())));
         assert!(matches!(failed, Reply::Failed(e) if e.message == closed));
@@ -398,7 +398,7 @@ mod tests {
     #[test]
     fn touch_without_ttl_sends_nothing() {
         let op = Op::Touch {
-            key: Key::from(&b"k"[..]),
+            key: keys::session_key("", "k"),
             expiry: Expiry::Never,
         };
         assert_eq!(op.encode(&mut redis::pipe(), false), 0);
@@ -407,7 +407,7 @@ mod tests {
     #[test]
     fn get_of_non_utf8_is_corrupt() {
         let op = Op::Get {
-            key: Key::from(&b"k"[..]),
+            key: keys::session_key("", "k"),
         };
         let replies = vec![Ok(Value::BulkString(vec![0xff, 0xfe]))];
         assert!(matches!(op.decode(replies), Reply::Corrupt(_)));
@@ -416,13 +416,13 @@ mod tests {
     #[test]
     fn only_set_is_not_retried() {
         assert!(!Op::Set {
-            key: Key::from(&b"k"[..]),
+            key: keys::session_key("", "k"),
             value: String::new(),
             expiry: Expiry::Never
         }
         .idempotent());
         assert!(Op::Get {
-            key: Key::from(&b"k"[..])
+            key: keys::session_key("", "k")
         }
         .idempotent());
         assert!(Op::Destroy { keys: vec![] }.idempotent());
