@@ -18,8 +18,15 @@ const DEFAULT_TTL = defaults().ttl
  * Promise still rejects for whoever awaits it). */
 function settleUnobserved(callback, onCallbackThrow, run) {
   const promise = settleObserved(callback, onCallbackThrow, run)
-  promise.catch(() => {})
+  // With a callback the Promise never rejects (lib/callback.js): no handler needed.
+  if (typeof callback !== 'function') promise.catch(() => {})
   return promise
+}
+
+/** Session ids are strings; anything else becomes one, as `prefix + sid` made it in
+ * connect-redis. (`String()` of a string is skipped: a builtin call per operation.) */
+function sidText(sid) {
+  return typeof sid === 'string' ? sid : String(sid)
 }
 
 function defineStore(Store, form) {
@@ -43,10 +50,8 @@ function defineStore(Store, form) {
       this._onCallbackThrow = (err) => this._callbackThrew(err)
     }
 
-    // Session ids are strings; anything else becomes one, as `prefix + sid` made it in
-    // connect-redis.
     get(sid, callback) {
-      sid = String(sid)
+      sid = sidText(sid)
       return settle(callback, this._onCallbackThrow, (done) => {
         this._driver.get(this.prefix, sid, (err, raw, corrupt) => {
           if (err) return done(this._failed(err))
@@ -58,7 +63,7 @@ function defineStore(Store, form) {
     }
 
     set(sid, sess, callback) {
-      sid = String(sid)
+      sid = sidText(sid)
       const expiry = expiryFor(this, sess, sid, form)
       return settle(callback, this._onCallbackThrow, (done) => {
         if (sess == null) {
@@ -74,7 +79,7 @@ function defineStore(Store, form) {
 
     touch(sid, sess, callback) {
       if (this.disableTouch || this.disableTTL) return settle(callback, this._onCallbackThrow, (done) => done(null, 0))
-      sid = String(sid)
+      sid = sidText(sid)
       const expiry = expiryFor(this, sess, sid, form)
       return settle(callback, this._onCallbackThrow, (done) => {
         this._driver.expire(this.prefix, sid, expiry, (err, touched) => (err ? done(this._failed(err)) : done(null, touched)))
@@ -83,7 +88,7 @@ function defineStore(Store, form) {
 
     destroy(sid, callback) {
       return settle(callback, this._onCallbackThrow, (done) => {
-        const sids = Array.isArray(sid) ? sid.map(String) : [String(sid)]
+        const sids = Array.isArray(sid) ? sid.map(sidText) : [sidText(sid)]
         this._driver.destroy(this.prefix, sids, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
       })
     }
