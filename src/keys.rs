@@ -62,6 +62,47 @@ impl std::fmt::Debug for Key {
     }
 }
 
+/// The keys of a `destroy`: one (what express-session asks for) held without a `Vec`, which
+/// would be an allocation and a free per operation.
+#[derive(Debug)]
+pub enum Keys {
+    One(Key),
+    Many(Vec<Key>),
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys::Many(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Keys {
+    type Target = [Key];
+    fn deref(&self) -> &[Key] {
+        match self {
+            Keys::One(key) => std::slice::from_ref(key),
+            Keys::Many(keys) => keys,
+        }
+    }
+}
+
+impl FromIterator<Key> for Keys {
+    fn from_iter<I: IntoIterator<Item = Key>>(keys: I) -> Keys {
+        let mut keys = keys.into_iter();
+        let Some(first) = keys.next() else {
+            return Keys::default();
+        };
+        let Some(second) = keys.next() else {
+            return Keys::One(first);
+        };
+        let mut all = Vec::with_capacity(2 + keys.size_hint().0);
+        all.push(first);
+        all.push(second);
+        all.extend(keys);
+        Keys::Many(all)
+    }
+}
+
 /// The SCAN MATCH pattern for every key under `prefix`, with glob characters escaped so the
 /// store never matches another prefix's keys.
 pub fn scan_pattern(prefix: &str) -> String {

@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::commands::{Commands, Decimal};
 use crate::connection::Connection;
 use crate::error::{Code, StoreError};
-use crate::keys::{self, Key};
+use crate::keys::{self, Key, Keys};
 use crate::outbox::{Delivery, Outbox, Reply};
 use crate::scan::scan;
 
@@ -38,7 +38,7 @@ pub enum Op {
         expiry: Expiry,
     },
     Destroy {
-        keys: Vec<Key>,
+        keys: Keys,
     },
 }
 
@@ -86,6 +86,11 @@ impl Op {
                     1
                 }
             },
+            // One key is one command in any mode: nothing to group (and nothing to allocate).
+            Op::Destroy { keys } if keys.len() == 1 => {
+                out.command(&[b"DEL", &keys[0]]);
+                1
+            }
             Op::Destroy { keys } => {
                 let groups = keys::key_groups(keys, by_slot);
                 for group in &groups {
@@ -378,7 +383,9 @@ mod tests {
     #[test]
     fn a_failed_reply_fails_the_operation_before_an_unexpected_one() {
         let closed = StoreError::closed().message;
-        let destroy = Op::Destroy { keys: vec![] };
+        let destroy = Op::Destroy {
+            keys: Keys::default(),
+        };
         let replies = vec![
             Ok(Value::Okay),
             Err(StoreError::closed()),
@@ -425,6 +432,9 @@ mod tests {
             key: keys::session_key("", "k")
         }
         .idempotent());
-        assert!(Op::Destroy { keys: vec![] }.idempotent());
+        assert!(Op::Destroy {
+            keys: Keys::default()
+        }
+        .idempotent());
     }
 }

@@ -70,10 +70,9 @@ pub fn decode(nums: &[f64], text: Text) -> Result<Vec<(u32, Op)>, StoreError> {
             },
             k if k == OpKind::Destroy as i64 => {
                 let count = reader.number()? as usize;
-                let mut keys = Vec::with_capacity(count.min(nums.len()));
-                for _ in 0..count {
-                    keys.push(keys::session_key(&prefix, &reader.string()?));
-                }
+                let keys = (0..count)
+                    .map(|_| Ok(keys::session_key(&prefix, &reader.string()?)))
+                    .collect::<Result<_, StoreError>>()?;
                 Op::Destroy { keys }
             }
             other => return Err(malformed(&format!("unknown operation kind {other}"))),
