@@ -8,6 +8,7 @@ const { settle: settleObserved } = require('./callback')
 const { defaults } = require('./binding')
 const { ForeignDriver } = require('./foreign-driver')
 const { NativeDriver } = require('./native-driver')
+const { stringifySession } = require('./session-json')
 const { storeOptions, invalid } = require('./store-options')
 const { expiryFor, EXPIRED } = require('./ttl')
 
@@ -69,7 +70,8 @@ function defineStore(Store, form) {
         if (sess == null) {
           throw new TypeError(`connect-redis-rs: set(sid, session) needs a session, got ${sess}`)
         }
-        const value = expiry === EXPIRED ? '' : this.serializer.stringify(sess)
+        const { serializer } = this
+        const value = expiry === EXPIRED ? '' : serializer === JSON ? stringifySession(sess) : serializer.stringify(sess)
         if (typeof value !== 'string') {
           throw invalid('serializer', 'an object whose stringify returns a string; it returned', value)
         }
