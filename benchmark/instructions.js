@@ -44,7 +44,8 @@ async function child(name, port, op, ops, inflight, bytes) {
 /**
  * Instructions per operation of store `name` doing `op`: in all threads, in the main thread
  * alone (the one the event loop runs on: what "main-thread busy time" counts), and in the main
- * thread's JSON.parse / JSON.stringify (express-session's serializer, which every store pays).
+ * thread's JSON.parse / JSON.stringify (express-session's serializer; this store's set hands
+ * JSON.stringify a session whose Date is already formatted, lib/session-json.js).
  */
 function measure(name, port, op, ops, inflight, bytes) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'instructions-'))
@@ -86,7 +87,7 @@ async function main() {
     console.log('')
     const n = (c) => Math.round(c).toLocaleString('en')
     const anchor = stores[stores.length - 1]
-    console.log(`| op | ${stores.join(' | ')} | × | main thread: ${stores.join(' | ')} | × | of which JSON (every store) | × with no store work but JSON |`)
+    console.log(`| op | ${stores.join(' | ')} | × | main thread: ${stores.join(' | ')} | × | of which ${stores[0]}'s JSON.parse / stringify | × with no store work but JSON |`)
     console.log(`|---|${stores.map(() => '---|').join('')}---|${stores.map(() => '---|').join('')}---|---|---|`)
     for (const op of ops) {
       const counts = stores.map((name) => measure(name, redis.port, op, count, inflight, bytes))
@@ -99,7 +100,7 @@ async function main() {
       )
     }
     console.log('')
-    console.log(`× = over ${anchor}. The last column is the ratio a store would have whose main thread did nothing but express-session's JSON.parse / JSON.stringify.`)
+    console.log(`× = over ${anchor}. The last column is the ratio ${stores[0]} would have if its main thread did nothing but that JSON.parse / JSON.stringify.`)
   } finally {
     await redis.admin.quit()
     await redis.server.close()

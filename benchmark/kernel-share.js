@@ -1,9 +1,14 @@
 'use strict'
 // How much of one operation at 1 in flight is the kernel's (loopback send, poll, receive) and
 // how much is the client's own code, per store: the measurement behind the README's "busy ≤ 0.5×
-// is out of reach at 1 in flight". Each store runs in its own child, pinned with Redis to core 0.
-//   node benchmark/kernel-share.js [ops]
+// is out of reach at 1 in flight". Each store runs in its own child, pinned to core 0, with Redis
+// on the same core (--redis-core 1: on the other one). With --perf (needs perf) each child also runs under `perf record` and the table is followed by
+// the symbols where its samples fell most (`[k]` kernel, `[.]` user space).
+//   node benchmark/kernel-share.js [ops] [--redis-core 1] [--perf]
 
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 const { BenchRedis } = require('./redis')
 const { makeSession } = require('./sessions')
@@ -31,22 +36,48 @@ async function child(name, port, ops) {
   return { store: name, opsPerSec: ops / (wallUs / 1e6), userUs: cpu.user / ops, systemUs: cpu.system / ops }
 }
 
+/** The `top` symbols of a perf.data file with their share of all samples. */
+function hottest(data, top) {
+  const report = execFileSync('perf', ['report', '-i', data, '--stdio', '--no-children', '--sort', 'sym', '-g', 'none'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  return report
+    .split('\n')
+    .filter((line) => /^\s+\d+\.\d+%/.test(line))
+    .slice(0, top)
+    .map((line) => line.trim().replace(/\s+/g, ' '))
+}
+
 async function main() {
-  const ops = Number(process.argv[2] || 20000)
+  const args = process.argv.slice(2)
+  const ops = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--redis-core') || 20000)
+  const perf = args.includes('--perf')
+  const redisCore = args.includes('--redis-core') ? Number(args[args.indexOf('--redis-core') + 1]) : 0
   const redis = await BenchRedis.start()
-  redis.pinTo(0)
-  console.log('| store | ops/s | user µs/op | kernel µs/op | kernel share |')
-  console.log('|---|---|---|---|---|')
-  for (const name of STORES) {
-    const out = execFileSync('taskset', ['-c', '0', process.execPath, __filename, '--child', name, String(redis.port), String(ops)], {
-      encoding: 'utf8',
-    })
-    const r = JSON.parse(out.trim().split('\n').pop())
-    const share = r.systemUs / (r.userUs + r.systemUs)
-    console.log(`| ${r.store} | ${Math.round(r.opsPerSec)} | ${r.userUs.toFixed(1)} | ${r.systemUs.toFixed(1)} | ${Math.round(share * 100)}% |`)
+  redis.pinTo(redisCore)
+  const dir = perf ? fs.mkdtempSync(path.join(os.tmpdir(), 'kernel-share-')) : null
+  const profiles = []
+  try {
+    console.log('| store | ops/s | user µs/op | kernel µs/op | kernel share |')
+    console.log('|---|---|---|---|---|')
+    for (const name of STORES) {
+      const child = [process.execPath, __filename, '--child', name, String(redis.port), String(ops)]
+      const data = perf ? path.join(dir, `${name}.data`) : null
+      const command = perf ? ['perf', 'record', '-q', '-e', 'cpu-clock', '-o', data, '--', ...child] : child
+      const out = execFileSync('taskset', ['-c', '0', ...command], { encoding: 'utf8' })
+      const r = JSON.parse(out.trim().split('\n').pop())
+      const share = r.systemUs / (r.userUs + r.systemUs)
+      console.log(`| ${r.store} | ${Math.round(r.opsPerSec)} | ${r.userUs.toFixed(1)} | ${r.systemUs.toFixed(1)} | ${Math.round(share * 100)}% |`)
+      if (perf) profiles.push([name, hottest(data, 8)])
+    }
+    for (const [name, lines] of profiles) console.log(`\n${name}, where perf's samples fell most:\n${lines.map((l) => `  ${l}`).join('\n')}`)
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true })
+    await redis.admin.quit()
+    await redis.server.close()
   }
-  await redis.admin.quit()
-  await redis.server.close()
 }
 
 if (process.argv[2] === '--child') {
