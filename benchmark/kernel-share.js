@@ -1,9 +1,10 @@
 'use strict'
 // How much of one operation at 1 in flight is the kernel's (loopback send, poll, receive) and
-// how much is the client's own code, per store: the measurement behind the README's "busy ≤ 0.5×
-// is out of reach at 1 in flight". Each store runs in its own child, pinned to core 0, with Redis
-// on the same core (--redis-core 1: on the other one). With --perf (needs perf) each child also runs under `perf record` and the table is followed by
-// the symbols where its samples fell most (`[k]` kernel, `[.]` user space).
+// how much is the client's own code, per store: the measurement behind the README's account of
+// main-thread time at 1 in flight. Each store runs in its own child, pinned to core 0, with
+// Redis on the same core (--redis-core 1: on the other one). With --perf (needs perf) each child
+// also runs under `perf record`, and the symbols where its samples fell most follow the table
+// (`[k]` kernel, `[.]` user space).
 //   node benchmark/kernel-share.js [ops] [--redis-core 1] [--perf]
 
 const fs = require('node:fs')
@@ -55,6 +56,9 @@ async function main() {
   const ops = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--redis-core') || 20000)
   const perf = args.includes('--perf')
   const redisCore = args.includes('--redis-core') ? Number(args[args.indexOf('--redis-core') + 1]) : 0
+  if (!Number.isInteger(redisCore) || redisCore < 0 || redisCore >= os.cpus().length) {
+    throw new Error(`--redis-core takes a core number from 0 to ${os.cpus().length - 1}; got ${args[args.indexOf('--redis-core') + 1]}`)
+  }
   const redis = await BenchRedis.start()
   redis.pinTo(redisCore)
   const dir = perf ? fs.mkdtempSync(path.join(os.tmpdir(), 'kernel-share-')) : null
