@@ -119,6 +119,23 @@ test('a cookie or an expires that only Object.prototype has is not written', (t)
   }
 })
 
+test('each property of the session is read once, as JSON.stringify reads it', (t) => {
+  for (const withCookie of [true, false]) {
+    let reads = 0
+    const sess = {
+      get counted() {
+        reads++
+        return reads
+      },
+    }
+    if (withCookie) sess.cookie = new session.Cookie({ maxAge: HOUR })
+    const ours = stringifySession(sess)
+    t.is(reads, 1, withCookie ? 'with a cookie' : 'without one')
+    reads = 0
+    t.is(ours, JSON.stringify(sess))
+  }
+})
+
 test('a session JSON.stringify cannot write fails with the error JSON.stringify gives', (t) => {
   const circular = expressSession({ maxAge: HOUR })
   circular.self = circular

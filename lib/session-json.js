@@ -26,14 +26,13 @@ function stringifySession(sess) {
     return JSON.stringify(sess)
   }
   // A spread copies the own enumerable keys, as JSON.stringify reads them, in the same order,
-  // and objects of one shape without a lookup per key.
+  // and objects of one shape without a lookup per key: the copy serializes as the session does.
   const copy = { ...sess }
   const cookie = copy.cookie
-  if (!Object.hasOwn(copy, 'cookie') || cookie === null || typeof cookie !== 'object' || typeof cookie.toJSON !== 'function') {
-    return JSON.stringify(sess)
-  }
   try {
-    copy.cookie = cookieJSON(cookie.toJSON('cookie'))
+    if (Object.hasOwn(copy, 'cookie') && cookie !== null && typeof cookie === 'object' && typeof cookie.toJSON === 'function') {
+      copy.cookie = cookieJSON(cookie.toJSON('cookie'))
+    }
     return JSON.stringify(copy)
   } catch {
     // A circular session, a BigInt, a throwing toJSON: JSON.stringify's own error, word for word.
