@@ -31,4 +31,13 @@ function settle(callback, onCallbackThrow, run) {
   })
 }
 
-module.exports = { settle }
+/** connect-redis 3.x methods returned nothing, so 3.x code never handles a rejection: in the
+ * factory form a call without a callback must not become an unhandled rejection (the returned
+ * Promise still rejects for whoever awaits it). With a callback it never rejects. */
+function settleUnobserved(callback, onCallbackThrow, run) {
+  const promise = settle(callback, onCallbackThrow, run)
+  if (typeof callback !== 'function') promise.catch(() => {})
+  return promise
+}
+
+module.exports = { settle, settleUnobserved }

@@ -4,7 +4,7 @@
 // 'class' (connect-redis 10), and only the ttl function's arguments differ between them.
 
 const { AllParser } = require('./all-parser')
-const { settle: settleObserved } = require('./callback')
+const { settle: settleObserved, settleUnobserved } = require('./callback')
 const { defaults } = require('./binding')
 const { ForeignDriver } = require('./foreign-driver')
 const { NativeDriver } = require('./native-driver')
@@ -13,16 +13,6 @@ const { storeOptions, invalid } = require('./store-options')
 const { expiryFor, EXPIRED } = require('./ttl')
 
 const DEFAULT_TTL = defaults().ttl
-
-/** connect-redis 3.x methods returned nothing, so 3.x code never handles a rejection: in the
- * factory form a call without a callback must not become an unhandled rejection (the returned
- * Promise still rejects for whoever awaits it). */
-function settleUnobserved(callback, onCallbackThrow, run) {
-  const promise = settleObserved(callback, onCallbackThrow, run)
-  // With a callback the Promise never rejects (lib/callback.js): no handler needed.
-  if (typeof callback !== 'function') promise.catch(() => {})
-  return promise
-}
 
 /** Session ids are strings; anything else becomes one, as `prefix + sid` made it in
  * connect-redis. (`String()` of a string is skipped: a builtin call per operation.) */
