@@ -37,15 +37,15 @@ class ForeignDriver extends EventEmitter {
     this._connection.detach()
   }
 
-  // Runs `send` (which calls the client synchronously) and hands its outcome to `done`.
+  // Runs `send` (which calls the client synchronously) and completes `done` with its outcome.
   _run(send, done, shape) {
     let sent
     try {
       sent = send()
     } catch (err) {
-      return done(asError(err))
+      return done.complete(asError(err))
     }
-    Promise.resolve(sent).then((reply) => done(null, shape ? shape(reply) : reply), (err) => done(asError(err)))
+    Promise.resolve(sent).then((reply) => done.complete(null, shape ? shape(reply) : reply), (err) => done.complete(asError(err)))
   }
 
   get(prefix, sid, done) {
@@ -72,7 +72,7 @@ class ForeignDriver extends EventEmitter {
   }
 
   ids(prefix, scanCount, done) {
-    this._scan(prefix, scanCount).then((keys) => done(null, keys.map((k) => k.slice(prefix.length))), (err) => done(asError(err)))
+    this._scan(prefix, scanCount).then((keys) => done.complete(null, keys.map((k) => k.slice(prefix.length))), (err) => done.complete(asError(err)))
   }
 
   all(prefix, scanCount, done) {
@@ -87,7 +87,7 @@ class ForeignDriver extends EventEmitter {
         }
         return flat
       })
-      .then((flat) => done(null, flat), (err) => done(asError(err)))
+      .then((flat) => done.complete(null, flat), (err) => done.complete(asError(err)))
   }
 
   clear(prefix, scanCount, done) {
@@ -97,7 +97,7 @@ class ForeignDriver extends EventEmitter {
         for (const chunk of this._chunks(keys)) deleted += Number(await this._adapter.unlink(chunk))
         return deleted
       })
-      .then((deleted) => done(null, deleted), (err) => done(asError(err)))
+      .then((deleted) => done.complete(null, deleted), (err) => done.complete(asError(err)))
   }
 
   /** Bounded chunks of keys, each within one slot on a cluster (the rule lives in Rust). */

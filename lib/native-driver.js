@@ -5,14 +5,16 @@
 // callback, so the JS/Rust boundary is crossed about twice per turn of the event loop, not per
 // operation.
 //
-// This is the driver interface the store talks to (a foreign-client driver offers the same):
-//   get(prefix, sid, done)            done(err, raw | null, corruptError?)
+// This is the driver interface the store talks to (a foreign-client driver offers the same).
+// `done` is an object whose complete(err, value, corruptError?) is called once with the result
+// (the store's calls are such objects, so an operation makes no closure):
+//   get(prefix, sid, done)            value: raw | null
 //   set(prefix, sid, value, ttl, done) ttl: seconds, 0 delete, -1 no expiry
-//   expire(prefix, sid, ttl, done)    done(err, 0 | 1)
-//   destroy(prefix, sids, done)       done(err, count)
+//   expire(prefix, sid, ttl, done)    value: 0 | 1
+//   destroy(prefix, sids, done)       value: count
 //   ids / clear(prefix, scanCount, done)
 //   all(prefix, scanCount, done, onPart)  [sid, raw, …]: leading parts may come through
-//                                     onPart(flat), the rest comes through done(err, flat)
+//                                     onPart(flat), the rest comes through done
 // plus the client surface of SPEC.md section 5 (quit, end, unref, address, connected, events).
 
 const { EventEmitter } = require('node:events')
@@ -88,13 +90,13 @@ class NativeDriver extends EventEmitter {
 
   _track(done) {
     if (this._closing) {
-      process.nextTick(done, this._closedError())
+      process.nextTick(failLater, done, this._closedError())
       return 0
     }
     this._keepAlive(true)
     const id = this._pending.add(done)
     if (id === 0) {
-      process.nextTick(done, new RangeError('connect-redis-rs: over 4 million operations are waiting for Redis; wait for some to finish'))
+      process.nextTick(failLater, done, new RangeError('connect-redis-rs: over 4 million operations are waiting for Redis; wait for some to finish'))
     }
     return id
   }
@@ -229,7 +231,7 @@ class NativeDriver extends EventEmitter {
     // A result that ends, even midway (rare), takes no more parts.
     if (this._parts.size !== 0) this._parts.delete(id)
     // `done` belongs to the store, which guards the user's callback itself.
-    done(err, value, corrupt)
+    done.complete(err, value, corrupt)
   }
 
   _event(kind, err) {
@@ -301,6 +303,10 @@ class NativeDriver extends EventEmitter {
     this.emit('end')
     for (const resolve of this._onDrained.splice(0)) resolve('OK')
   }
+}
+
+function failLater(done, err) {
+  done.complete(err)
 }
 
 module.exports = { NativeDriver }

@@ -4,7 +4,7 @@
 // 'class' (connect-redis 10), and only the ttl function's arguments differ between them.
 
 const { AllParser } = require('./all-parser')
-const { settle: settleObserved, settleUnobserved } = require('./callback')
+const { Call } = require('./callback')
 const { defaults } = require('./binding')
 const { ForeignDriver } = require('./foreign-driver')
 const { NativeDriver } = require('./native-driver')
@@ -20,8 +20,43 @@ function sidText(sid) {
   return typeof sid === 'string' ? sid : String(sid)
 }
 
+// What a call makes of the driver's result (see StoreCall#complete).
+const GET = 0
+const SET = 1
+const LENGTH = 2
+// touch, destroy, ids, clear: the driver's value as it is.
+const AS_IS = 3
+
 function defineStore(Store, form) {
-  const settle = form === 'factory' ? settleUnobserved : settleObserved
+  const unobserved = form === 'factory'
+
+  /** One call of a store method; the driver completes it (lib/native-driver.js). */
+  class StoreCall extends Call {
+    constructor(store, kind, sid, callback) {
+      super(callback, store._onCallbackThrow, unobserved)
+      this._store = store
+      this._kind = kind
+      this._sid = sid
+    }
+
+    complete(err, value, corrupt) {
+      const store = this._store
+      if (err) return this.finish(store._failed(err))
+      switch (this._kind) {
+        case GET:
+          if (corrupt) return this.finish(null, store._corrupt(this._sid, corrupt))
+          if (value === null) return this.finish(null, null)
+          return store._parse(this._sid, value, this)
+        case SET:
+          return this.finish(null, 'OK')
+        case LENGTH:
+          return this.finish(null, value.length)
+        default:
+          return this.finish(null, value)
+      }
+    }
+  }
+
   class RedisStore extends Store {
     constructor(options = {}) {
       super(options)
@@ -41,22 +76,25 @@ function defineStore(Store, form) {
       this._onCallbackThrow = (err) => this._callbackThrew(err)
     }
 
+    // Each method starts its call inside try/catch: whatever throws there (a serializer, a
+    // session that is not one) ends the call with that error instead of escaping.
+
     get(sid, callback) {
       sid = sidText(sid)
-      return settle(callback, this._onCallbackThrow, (done) => {
-        this._driver.get(this.prefix, sid, (err, raw, corrupt) => {
-          if (err) return done(this._failed(err))
-          if (corrupt) return done(null, this._corrupt(sid, corrupt))
-          if (raw === null) return done(null, null)
-          this._parse(sid, raw, done)
-        })
-      })
+      const call = new StoreCall(this, GET, sid, callback)
+      try {
+        this._driver.get(this.prefix, sid, call)
+      } catch (err) {
+        call.finish(err)
+      }
+      return call.promise
     }
 
     set(sid, sess, callback) {
       sid = sidText(sid)
       const expiry = expiryFor(this, sess, sid, form)
-      return settle(callback, this._onCallbackThrow, (done) => {
+      const call = new StoreCall(this, SET, sid, callback)
+      try {
         if (sess == null) {
           throw new TypeError(`connect-redis-rs: set(sid, session) needs a session, got ${sess}`)
         }
@@ -65,58 +103,85 @@ function defineStore(Store, form) {
         if (typeof value !== 'string') {
           throw invalid('serializer', 'an object whose stringify returns a string; it returned', value)
         }
-        this._driver.set(this.prefix, sid, value, expiry, (err) => (err ? done(this._failed(err)) : done(null, 'OK')))
-      })
+        this._driver.set(this.prefix, sid, value, expiry, call)
+      } catch (err) {
+        call.finish(err)
+      }
+      return call.promise
     }
 
     touch(sid, sess, callback) {
-      if (this.disableTouch || this.disableTTL) return settle(callback, this._onCallbackThrow, (done) => done(null, 0))
+      if (this.disableTouch || this.disableTTL) {
+        const call = new StoreCall(this, AS_IS, undefined, callback)
+        call.finish(null, 0)
+        return call.promise
+      }
       sid = sidText(sid)
       const expiry = expiryFor(this, sess, sid, form)
-      return settle(callback, this._onCallbackThrow, (done) => {
-        this._driver.expire(this.prefix, sid, expiry, (err, touched) => (err ? done(this._failed(err)) : done(null, touched)))
-      })
+      const call = new StoreCall(this, AS_IS, sid, callback)
+      try {
+        this._driver.expire(this.prefix, sid, expiry, call)
+      } catch (err) {
+        call.finish(err)
+      }
+      return call.promise
     }
 
     destroy(sid, callback) {
-      return settle(callback, this._onCallbackThrow, (done) => {
+      const call = new StoreCall(this, AS_IS, undefined, callback)
+      try {
         const sids = Array.isArray(sid) ? sid.map(sidText) : [sidText(sid)]
-        this._driver.destroy(this.prefix, sids, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
-      })
+        this._driver.destroy(this.prefix, sids, call)
+      } catch (err) {
+        call.finish(err)
+      }
+      return call.promise
     }
 
     ids(callback) {
-      return settle(callback, this._onCallbackThrow, (done) => {
-        this._driver.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids)))
-      })
+      return this._scan(AS_IS, callback)
     }
 
     length(callback) {
-      return settle(callback, this._onCallbackThrow, (done) => {
-        this._driver.ids(this.prefix, this.scanCount, (err, ids) => (err ? done(this._failed(err)) : done(null, ids.length)))
-      })
+      return this._scan(LENGTH, callback)
     }
 
     all(callback) {
-      return settle(callback, this._onCallbackThrow, (done) => {
-        const parser = new AllParser(this.serializer, (sid, err) => this._corrupt(sid, err), done)
-        this._driver.all(
-          this.prefix,
-          this.scanCount,
-          (err, flat) => {
+      const call = new StoreCall(this, AS_IS, undefined, callback)
+      try {
+        const parser = new AllParser(this.serializer, (sid, err) => this._corrupt(sid, err), (err, sessions) => call.finish(err, sessions))
+        const done = {
+          complete: (err, flat) => {
             if (!err) return parser.add(flat, true)
             parser.stop()
-            done(this._failed(err))
+            call.finish(this._failed(err))
           },
-          (part) => parser.add(part, false),
-        )
-      })
+        }
+        this._driver.all(this.prefix, this.scanCount, done, (part) => parser.add(part, false))
+      } catch (err) {
+        call.finish(err)
+      }
+      return call.promise
     }
 
     clear(callback) {
-      return settle(callback, this._onCallbackThrow, (done) => {
-        this._driver.clear(this.prefix, this.scanCount, (err, count) => (err ? done(this._failed(err)) : done(null, count)))
-      })
+      const call = new StoreCall(this, AS_IS, undefined, callback)
+      try {
+        this._driver.clear(this.prefix, this.scanCount, call)
+      } catch (err) {
+        call.finish(err)
+      }
+      return call.promise
+    }
+
+    _scan(kind, callback) {
+      const call = new StoreCall(this, kind, undefined, callback)
+      try {
+        this._driver.ids(this.prefix, this.scanCount, call)
+      } catch (err) {
+        call.finish(err)
+      }
+      return call.promise
     }
 
     /** Stops listening to the client, and closes it if this store created it. */
@@ -127,19 +192,19 @@ function defineStore(Store, form) {
       return this._ownsClient ? this._driver.quit() : Promise.resolve('OK')
     }
 
-    _parse(sid, raw, done) {
+    _parse(sid, raw, call) {
       let parsed
       try {
         parsed = this.serializer.parse(raw)
       } catch (err) {
-        return done(null, this._corrupt(sid, err))
+        return call.finish(null, this._corrupt(sid, err))
       }
       // JSON.parse never returns a thenable; looking for `then` on every session costs a
       // generic property lookup.
       if (this.serializer !== JSON && parsed && typeof parsed.then === 'function') {
-        parsed.then((sess) => done(null, sess), (err) => done(null, this._corrupt(sid, err)))
+        parsed.then((sess) => call.finish(null, sess), (err) => call.finish(null, this._corrupt(sid, err)))
       } else {
-        done(null, parsed)
+        call.finish(null, parsed)
       }
     }
 
