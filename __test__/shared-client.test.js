@@ -37,6 +37,24 @@ test.serial('several stores on one createClient() share one connection and keep 
   }
 })
 
+test.serial('operations of stores with different prefixes, started in one turn, each use their own prefix', async (t) => {
+  const client = pkg.createClient({ port: r.port })
+  const stores = { p: new named({ client, prefix: 'p:' }), q: new named({ client, prefix: 'q:' }), none: new named({ client, prefix: '' }) }
+  // One turn: each operation's prefix differs from, or repeats, the one before it.
+  const order = ['p', 'p', 'q', 'p', 'q', 'q', 'none', 'p', 'none']
+  try {
+    t.deepEqual(await Promise.all(order.map((name, i) => stores[name].set(`s${i}`, { name, i }))), order.map(() => 'OK'))
+    const keys = (await r.cli('KEYS', '*')).split('\n').filter((k) => /^(p:|q:)?s\d$/.test(k)).sort()
+    t.deepEqual(keys, order.map((name, i) => `${name === 'none' ? '' : `${name}:`}s${i}`).sort())
+    t.deepEqual(await Promise.all(order.map((name, i) => stores[name].get(`s${i}`))), order.map((name, i) => ({ name, i })))
+    t.deepEqual(await Promise.all(order.map((name, i) => stores[name].touch(`s${i}`, { cookie: { maxAge: 60000 } }))), order.map(() => 1))
+    t.deepEqual(await Promise.all(order.map((name, i) => stores[name].destroy(`s${i}`))), order.map(() => 1))
+  } finally {
+    for (const store of Object.values(stores)) await store.close()
+    await client.quit()
+  }
+})
+
 test.serial("closing one store leaves the shared client to the others; quit() closes it for all", async (t) => {
   const client = pkg.createClient({ port: r.port })
   const one = new named({ client, prefix: 'one:' })

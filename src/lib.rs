@@ -50,6 +50,11 @@ pub enum OpKind {
     Destroy = 4,
 }
 
+/// In the flat array given to `submit`, the prefix length that stands for the previous
+/// operation's prefix (src/submission.rs).
+#[napi]
+pub const SAME_PREFIX: i32 = -1;
+
 /// Bulk operation kinds for `NativeClient.bulk`.
 #[napi]
 pub enum BulkKind {

@@ -4,7 +4,9 @@
 //!
 //! Per operation, `nums` holds `id, kind, ttl, prefix length` and then, by kind:
 //! Get / Touch: `sid length`; Set: `sid length, value length`; Destroy: `count, each sid's
-//! length`. Lengths are in UTF-16 code units; `text` holds the strings in the same order.
+//! length`. Lengths are in UTF-16 code units; `text` holds the strings in the same order. A
+//! prefix length of [`crate::SAME_PREFIX`] means the previous operation's prefix, which `text`
+//! then does not repeat (every operation of one store has the same prefix).
 
 /// The joined strings: as a `str` when they are all ASCII (then a UTF-16 length is a byte
 /// length, and nothing needs converting), else as UTF-16.
@@ -39,6 +41,8 @@ use crate::keys;
 use crate::store::{Expiry, Op};
 use crate::OpKind;
 
+const SAME_PREFIX: f64 = crate::SAME_PREFIX as f64;
+
 pub fn decode(nums: &[f64], text: Text) -> Result<Vec<(u32, Op)>, StoreError> {
     let mut reader = Reader {
         nums,
@@ -47,11 +51,12 @@ pub fn decode(nums: &[f64], text: Text) -> Result<Vec<(u32, Op)>, StoreError> {
         cursor: 0,
     };
     let mut ops = Vec::new();
+    let mut last_prefix = None;
     while reader.at < nums.len() {
         let id = reader.number()? as u32;
         let kind = reader.number()? as i64;
         let ttl = reader.number()?;
-        let prefix = reader.string()?;
+        let prefix = reader.prefix(&mut last_prefix)?;
         let op = match kind {
             k if k == OpKind::Get as i64 => Op::Get {
                 key: keys::session_key(&prefix, &reader.string()?),
@@ -109,6 +114,19 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| malformed("the numbers end inside an operation"))?;
         self.at += 1;
         Ok(n)
+    }
+
+    /// The operation's prefix: the next string, or the previous operation's.
+    fn prefix(&mut self, last: &mut Option<Cow<'a, str>>) -> Result<Cow<'a, str>, StoreError> {
+        if self.nums.get(self.at) == Some(&SAME_PREFIX) {
+            self.at += 1;
+            return last
+                .clone()
+                .ok_or_else(|| malformed("the first operation has no prefix of its own"));
+        }
+        let prefix = self.string()?;
+        *last = Some(prefix.clone());
+        Ok(prefix)
     }
 
     /// The next string of `text` (borrowed when it is ASCII); lone surrogates become U+FFFD,
@@ -173,6 +191,46 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_length_of_minus_one_is_the_previous_prefix() {
+        let text = "p:a1b2q:c3d4";
+        let nums = [
+            1.0,
+            1.0,
+            -1.0,
+            2.0,
+            2.0, // get p: a1
+            2.0,
+            3.0,
+            60.0,
+            SAME_PREFIX,
+            2.0, // touch p: b2
+            3.0,
+            1.0,
+            -1.0,
+            2.0,
+            2.0, // get q: c3
+            4.0,
+            4.0,
+            -1.0,
+            SAME_PREFIX,
+            1.0,
+            2.0, // destroy q: [d4]
+        ];
+        let ops = decode(&nums, Text::ascii(text.as_bytes()).unwrap()).unwrap();
+        let utf16 = decode(&nums, Text::Utf16(&utf16(text))).unwrap();
+        assert_eq!(format!("{ops:?}"), format!("{utf16:?}"));
+        let keys: Vec<Vec<u8>> = ops
+            .iter()
+            .flat_map(|(_, op)| match op {
+                Op::Get { key } | Op::Touch { key, .. } => vec![key.to_vec()],
+                Op::Destroy { keys } => keys.iter().map(|k| k.to_vec()).collect(),
+                Op::Set { key, .. } => vec![key.to_vec()],
+            })
+            .collect();
+        assert_eq!(keys, [&b"p:a1"[..], b"p:b2", b"q:c3", b"q:d4"]);
+    }
+
+    #[test]
     fn non_ascii_and_lone_surrogates_survive_as_utf8() {
         let mut text = utf16("s:é😀");
         text.push(0xD800);
@@ -190,6 +248,7 @@ mod tests {
             vec![1.0, 9.0, -1.0, 0.0],
             vec![1.0, 1.0, -1.0, -3.0, 1.0],
             vec![1.0, 1.0, -1.0, f64::NAN, 1.0],
+            vec![1.0, 1.0, -1.0, SAME_PREFIX, 1.0],
         ] {
             assert!(decode(&nums, Text::Utf16(&text)).is_err(), "{nums:?}");
             assert!(decode(&nums, Text::Ascii("ab")).is_err(), "{nums:?}");
