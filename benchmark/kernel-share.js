@@ -1,40 +1,49 @@
 'use strict'
-// How much of one operation at 1 in flight is the kernel's (loopback send, poll, receive) and
-// how much is the client's own code, per store: the measurement behind the README's account of
-// main-thread time at 1 in flight. Each store runs in its own child, pinned to core 0, with
-// Redis on the same core (--redis-core 1: on the other one). With --perf (needs perf) each child
-// also runs under `perf record`, and the symbols where its samples fell most follow the table
-// (`[k]` kernel, `[.]` user space).
+// How much of one get at 1 in flight is the kernel's (loopback send, poll, receive) and how
+// much is the client's own code, per store, and its main-thread time (event-loop utilization,
+// as the benchmark's "busy"), beside a bare net.Socket client that only writes the GET and
+// parses the session (benchmark/bare-socket.js: what Node's own sockets cost every JS store).
+// The measurement behind the README's account of main-thread time at 1 in flight. Each store
+// runs in its own child, pinned to core 0, with Redis on the same core (--redis-core 1: on the
+// other one). With --perf (needs perf) each child also runs under `perf record`, and the
+// symbols where its samples fell most follow the table (`[k]` kernel, `[.]` user space).
 //   node benchmark/kernel-share.js [ops] [--redis-core 1] [--perf]
 
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
+const { performance } = require('node:perf_hooks')
 const { BenchRedis } = require('./redis')
 const { makeSession } = require('./sessions')
 
-const STORES = ['rs', 'cr10-node-redis', 'cr3']
+const STORES = ['rs', 'cr10-node-redis', 'cr3', 'bare-socket']
+const ANCHOR = 'cr3'
 
 async function child(name, port, ops) {
   const { openStore } = require('./stores')
-  const { store, close } = await openStore(name, { port })
-  const sess = makeSession(200)
-  await new Promise((resolve) => store.set('k', sess, resolve))
+  const { openBareSocket } = require('./bare-socket')
+  const { store, close } = name === 'bare-socket' ? await openBareSocket({ host: '127.0.0.1', port }) : await openStore(name, { port })
   const run = (n) =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       let left = n
-      const next = () => (left-- === 0 ? resolve() : store.get('k', next))
+      const next = (err, sess) => {
+        if (left < n && (err || !sess || !sess.cookie)) return reject(new Error(`${name}: get gave no session (${err})`))
+        if (left-- === 0) resolve()
+        else store.get('k', next)
+      }
       next()
     })
   await run(ops / 2)
   const cpu0 = process.cpuUsage()
+  const elu0 = performance.eventLoopUtilization()
   const t0 = process.hrtime.bigint()
   await run(ops)
   const wallUs = Number(process.hrtime.bigint() - t0) / 1000
+  const elu = performance.eventLoopUtilization(elu0)
   const cpu = process.cpuUsage(cpu0)
   await close()
-  return { store: name, opsPerSec: ops / (wallUs / 1e6), userUs: cpu.user / ops, systemUs: cpu.system / ops }
+  return { store: name, opsPerSec: ops / (wallUs / 1e6), userUs: cpu.user / ops, systemUs: cpu.system / ops, busyUs: (elu.active * 1000) / ops }
 }
 
 /** The `top` symbols of a perf.data file with their share of all samples. */
@@ -61,20 +70,27 @@ async function main() {
   }
   const redis = await BenchRedis.start()
   redis.pinTo(redisCore)
+  // The session every child reads (the bare socket has no `set`), as the stores store it.
+  await redis.admin.set('sess:k', JSON.stringify(makeSession(200)))
   const dir = perf ? fs.mkdtempSync(path.join(os.tmpdir(), 'kernel-share-')) : null
   const profiles = []
   try {
-    console.log('| store | ops/s | user µs/op | kernel µs/op | kernel share |')
-    console.log('|---|---|---|---|---|')
+    const rows = []
     for (const name of STORES) {
       const child = [process.execPath, __filename, '--child', name, String(redis.port), String(ops)]
       const data = perf ? path.join(dir, `${name}.data`) : null
       const command = perf ? ['perf', 'record', '-q', '-e', 'cpu-clock', '-o', data, '--', ...child] : child
       const out = execFileSync('taskset', ['-c', '0', ...command], { encoding: 'utf8' })
-      const r = JSON.parse(out.trim().split('\n').pop())
-      const share = r.systemUs / (r.userUs + r.systemUs)
-      console.log(`| ${r.store} | ${Math.round(r.opsPerSec)} | ${r.userUs.toFixed(1)} | ${r.systemUs.toFixed(1)} | ${Math.round(share * 100)}% |`)
+      rows.push(JSON.parse(out.trim().split('\n').pop()))
       if (perf) profiles.push([name, hottest(data, 8)])
+    }
+    const anchor = rows.find((r) => r.store === ANCHOR)
+    console.log(`| store | ops/s | user µs/op | kernel µs/op | kernel share | main-thread busy µs/op | busy × ${ANCHOR} |`)
+    console.log('|---|---|---|---|---|---|---|')
+    for (const r of rows) {
+      const share = r.systemUs / (r.userUs + r.systemUs)
+      const cols = [Math.round(r.opsPerSec), r.userUs.toFixed(1), r.systemUs.toFixed(1), `${Math.round(share * 100)}%`, r.busyUs.toFixed(1), `${(r.busyUs / anchor.busyUs).toFixed(2)}×`]
+      console.log(`| ${r.store} | ${cols.join(' | ')} |`)
     }
     for (const [name, lines] of profiles) console.log(`\n${name}, where perf's samples fell most:\n${lines.map((l) => `  ${l}`).join('\n')}`)
   } finally {
