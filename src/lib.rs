@@ -16,6 +16,7 @@ mod options_fuzz;
 mod outbox;
 mod plain_replies;
 mod raw;
+mod read_buffer;
 mod resp;
 mod runtime;
 mod scan;

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
 use crate::outbox::{Batch, Delivery};
-use crate::plain_replies::PlainReplies;
+use crate::plain_replies::{Deliveries, PlainReplies};
 
 pub struct Sink {
     env: sys::napi_env,
@@ -58,11 +58,11 @@ impl Sink {
 
     /// Calls the batch callback with `deliveries`, from a libuv callback (no JavaScript on the
     /// stack). An exception it lets escape becomes an uncaught exception, as from any callback.
-    pub fn deliver(&self, env: sys::napi_env, deliveries: Vec<Delivery>) {
+    pub fn deliver(&self, env: sys::napi_env, deliveries: Deliveries) {
         if deliveries.is_empty() || self.released.get() {
             return;
         }
-        let (plain, rest) = PlainReplies::split(deliveries);
+        let Deliveries { plain, rest } = deliveries;
         unsafe {
             let mut scope = std::ptr::null_mut();
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
