@@ -139,16 +139,15 @@ function defineStore(Store, form) {
     }
 
     ids(callback) {
-      return this._scan(AS_IS, callback)
+      return this._bulk(AS_IS, callback, (call) => this._driver.ids(this.prefix, this.scanCount, call))
     }
 
     length(callback) {
-      return this._scan(LENGTH, callback)
+      return this._bulk(LENGTH, callback, (call) => this._driver.ids(this.prefix, this.scanCount, call))
     }
 
     all(callback) {
-      const call = new StoreCall(this, AS_IS, undefined, callback)
-      try {
+      return this._bulk(AS_IS, callback, (call) => {
         const parser = new AllParser(this.serializer, (sid, err) => this._corrupt(sid, err), (err, sessions) => call.finish(err, sessions))
         const done = {
           complete: (err, flat) => {
@@ -158,26 +157,18 @@ function defineStore(Store, form) {
           },
         }
         this._driver.all(this.prefix, this.scanCount, done, (part) => parser.add(part, false))
-      } catch (err) {
-        call.finish(err)
-      }
-      return call.promise
+      })
     }
 
     clear(callback) {
-      const call = new StoreCall(this, AS_IS, undefined, callback)
-      try {
-        this._driver.clear(this.prefix, this.scanCount, call)
-      } catch (err) {
-        call.finish(err)
-      }
-      return call.promise
+      return this._bulk(AS_IS, callback, (call) => this._driver.clear(this.prefix, this.scanCount, call))
     }
 
-    _scan(kind, callback) {
+    /** A bulk call (rare: a closure is fine here), started by `send(call)`. */
+    _bulk(kind, callback, send) {
       const call = new StoreCall(this, kind, undefined, callback)
       try {
-        this._driver.ids(this.prefix, this.scanCount, call)
+        send(call)
       } catch (err) {
         call.finish(err)
       }
