@@ -273,7 +273,8 @@ impl State {
                 }
                 Ok(n) => {
                     self.input.filled(n);
-                    // The values completed by this read fit in as many bytes.
+                    // About as many bytes of values as were read (a value begun in an earlier
+                    // read adds more; joining grows the text then).
                     done.reserve_text(n);
                     break;
                 }

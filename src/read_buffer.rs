@@ -27,11 +27,15 @@ impl ReadBuffer {
     pub fn space(&mut self, len: usize) -> &mut [u8] {
         if self.buf.len() - self.end < len {
             // Move what is left of a partial frame to the front before growing.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
             if self.buf.len() - self.end < len {
-                self.buf.resize(self.end + len, 0);
+                // Doubling: a reply of many reads zeroes each byte of the buffer about once.
+                let size = (self.end + len).max(2 * self.buf.len());
+                self.buf.resize(size, 0);
             }
         }
         &mut self.buf[self.end..self.end + len]
