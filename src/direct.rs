@@ -273,9 +273,7 @@ impl State {
                 }
                 Ok(n) => {
                     self.input.filled(n);
-                    // About as many bytes of values as were read (a value begun in an earlier
-                    // read adds more; joining grows the text then).
-                    done.reserve_text(n);
+                    done.expect_text(n);
                     break;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,

@@ -18,11 +18,14 @@ const MAX_JOINED_BYTES: usize = 64 << 20;
 pub struct Deliveries {
     pub plain: PlainReplies,
     pub rest: Vec<Delivery>,
+    /// About how many bytes of values may be joined (what the read brought): reserved when the
+    /// first value comes, not for reads that bring numbers only.
+    text_hint: usize,
 }
 
 impl Deliveries {
     pub fn push(&mut self, delivery: Delivery) {
-        if let Some(other) = self.plain.absorb(delivery) {
+        if let Some(other) = self.plain.absorb(delivery, self.text_hint) {
             self.rest.push(other);
         }
     }
@@ -31,9 +34,10 @@ impl Deliveries {
         self.plain.nums.is_empty() && self.rest.is_empty()
     }
 
-    /// Room for `len` more bytes of joined values.
-    pub fn reserve_text(&mut self, len: usize) {
-        self.plain.text.reserve(len.min(MAX_JOINED_BYTES));
+    /// `len` bytes were read: the values they complete are about as long (a value begun in an
+    /// earlier read adds more; the text then grows).
+    pub fn expect_text(&mut self, len: usize) {
+        self.text_hint = len.min(MAX_JOINED_BYTES);
     }
 }
 
@@ -65,8 +69,9 @@ impl Default for PlainReplies {
 }
 
 impl PlainReplies {
-    /// Takes `delivery` when it is a plain reply; gives it back otherwise.
-    fn absorb(&mut self, delivery: Delivery) -> Option<Delivery> {
+    /// Takes `delivery` when it is a plain reply; gives it back otherwise. The first value
+    /// joined reserves `text_hint` bytes.
+    fn absorb(&mut self, delivery: Delivery, text_hint: usize) -> Option<Delivery> {
         match delivery {
             Delivery::Reply(id, Reply::Nil) => self.push(id, PlainReply::Nil, 0.0),
             Delivery::Reply(id, Reply::Int(n)) => self.push(id, PlainReply::Int, n as f64),
@@ -80,6 +85,9 @@ impl PlainReplies {
                     self.ascii = false;
                     value.encode_utf16().count()
                 };
+                if self.text.is_empty() {
+                    self.text.reserve(text_hint.max(value.len()));
+                }
                 self.text.extend_from_slice(value.as_bytes());
                 self.push(id, PlainReply::Text, units as f64);
             }
@@ -108,7 +116,7 @@ mod tests {
             Delivery::Reply(4, Reply::Int(7)),
             Delivery::Reply(5, Reply::Text("é😀".into())),
         ];
-        let Deliveries { plain, rest } = Deliveries::from(deliveries);
+        let Deliveries { plain, rest, .. } = Deliveries::from(deliveries);
         assert_eq!(
             plain.nums,
             vec![1.0, 2.0, 7.0, 2.0, 0.0, 0.0, 4.0, 1.0, 7.0, 5.0, 2.0, 3.0]
@@ -125,7 +133,7 @@ mod tests {
         let deliveries: Vec<Delivery> = (1..=3)
             .map(|id| Delivery::Reply(id, Reply::Text(big.clone())))
             .collect();
-        let Deliveries { plain, rest } = Deliveries::from(deliveries);
+        let Deliveries { plain, rest, .. } = Deliveries::from(deliveries);
         assert_eq!(plain.nums.len(), 3);
         assert_eq!(plain.text.len(), big.len());
         assert_eq!(rest.len(), 2);

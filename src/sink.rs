@@ -62,7 +62,7 @@ impl Sink {
         if deliveries.is_empty() || self.released.get() {
             return;
         }
-        let Deliveries { plain, rest } = deliveries;
+        let Deliveries { plain, rest, .. } = deliveries;
         unsafe {
             let mut scope = std::ptr::null_mut();
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
