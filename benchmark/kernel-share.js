@@ -23,6 +23,7 @@ const ANCHOR = 'cr3'
 async function child(name, port, ops) {
   const { openStore } = require('./stores')
   const { openBareSocket } = require('./bare-socket')
+  const { busyUsPerOp } = require('./ops')
   const { store, close } = name === 'bare-socket' ? await openBareSocket({ host: '127.0.0.1', port }) : await openStore(name, { port })
   const run = (n) =>
     new Promise((resolve, reject) => {
@@ -43,7 +44,7 @@ async function child(name, port, ops) {
   const elu = performance.eventLoopUtilization(elu0)
   const cpu = process.cpuUsage(cpu0)
   await close()
-  return { store: name, opsPerSec: ops / (wallUs / 1e6), userUs: cpu.user / ops, systemUs: cpu.system / ops, busyUs: (elu.active * 1000) / ops }
+  return { store: name, opsPerSec: ops / (wallUs / 1e6), userUs: cpu.user / ops, systemUs: cpu.system / ops, busyUs: busyUsPerOp(elu, ops) }
 }
 
 /** The `top` symbols of a perf.data file with their share of all samples. */

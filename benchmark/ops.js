@@ -67,6 +67,11 @@ function drive(op, { inflight, durMs, maxOps = Infinity, limit = Infinity, recor
   })
 }
 
+/** Event-loop utilization × wall time ÷ ops (µs): what one operation costs the main thread. */
+function busyUsPerOp(elu, ops) {
+  return (elu.active * 1000) / ops
+}
+
 function gc() {
   if (typeof global.gc === 'function') global.gc()
 }
@@ -91,8 +96,7 @@ async function measure(name, op, opts) {
     p50Us: p50 * 1000,
     p99Us: p99 * 1000,
     elu: elu.utilization,
-    // Event-loop utilization × wall time / ops: what one operation costs the main thread.
-    busyUsPerOp: (elu.active * 1000) / r.ops,
+    busyUsPerOp: busyUsPerOp(elu, r.ops),
     // All threads of the process (the native store also works on its tokio threads).
     cpuUsPerOp: (cpu.user + cpu.system) / r.ops,
     // Cores' worth of CPU that other processes (not this one, not redis-server) used meanwhile.
@@ -261,4 +265,4 @@ function kilo(x) {
 
 if (require.main === module) childMain(main)
 
-module.exports = { drive, runOps, REDIS_CPU, NODE_CPU }
+module.exports = { drive, runOps, busyUsPerOp, REDIS_CPU, NODE_CPU }
