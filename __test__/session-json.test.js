@@ -91,6 +91,23 @@ test('same bytes as JSON.stringify for expires at 20,000 random times from year 
   t.deepEqual(mismatches.slice(0, 3), [])
 })
 
+test('same bytes as JSON.stringify for expires one after another within and across seconds, days and 1970', (t) => {
+  // The text up to the milliseconds is kept from one session to the next while the second is the
+  // same: every step here either stays in it, moves to the next one or goes back.
+  const sess = expressSession({ maxAge: HOUR }, { user: 'alice' })
+  const starts = [-2000, Date.UTC(2026, 11, 31, 23, 59, 58), Date.UTC(2000, 1, 28, 23, 59, 59), 253402300797000]
+  const mismatches = []
+  for (const start of starts) {
+    for (const ms of [0, 1, 998, 999, 1000, 1001, 999, 1999, 2000, 2999, 3000, 0].map((d) => start + d)) {
+      sess.cookie.expires = new Date(ms)
+      const ours = stringifySession(sess)
+      const theirs = JSON.stringify(sess)
+      if (ours !== theirs) mismatches.push({ ms, ours, theirs })
+    }
+  }
+  t.deepEqual(mismatches, [])
+})
+
 test('a Date.prototype.toJSON patched after loading is still the one that runs', (t) => {
   const original = Date.prototype.toJSON
   Date.prototype.toJSON = function patched() {
