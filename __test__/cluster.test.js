@@ -126,7 +126,7 @@ test.serial('one command never carries keys of two slots (MONITOR on every prima
   const nodesScanned = new Set(entries.filter((e) => e.cmd === 'SCAN').map((e) => e.node))
   t.is(nodesScanned.size, 3, 'SCAN ran on every primary')
   const biggest = Math.max(0, ...entries.filter((e) => ['MGET', 'DEL', 'UNLINK'].includes(e.cmd)).map((e) => e.args.length))
-  t.true(biggest <= 1000, `no bulk command carries more than 1000 keys (largest: ${biggest})`)
+  t.true(biggest <= 500, `no bulk command carries more than 500 keys (largest: ${biggest})`)
   // The store's keys went to the primary that owns their slot (no MOVED round trips needed).
   for (const e of entries.filter((x) => ['MGET', 'DEL', 'UNLINK'].includes(x.cmd)).slice(0, 50)) {
     t.is(await c.primaryForKey(e.args[0]), e.node, `${e.cmd} sent to the owner of its slot`)
