@@ -75,8 +75,8 @@ function dateJSON(date) {
 // "000Z" … "999Z": the end of every ISO string.
 const MILLIS_Z = Array.from({ length: 1000 }, (_, ms) => `${pad(ms, 3)}Z`)
 // Sessions saved in the same second expire in the same second (expires = now + maxAge): the
-// text up to the milliseconds is formatted once per second, not once per session (~2,000 -> ~400
-// instructions per set).
+// text up to the milliseconds is formatted once per second, not once per session (callgrind:
+// 17.5k -> 15.1k instructions for a 200 B session).
 let cachedSecond = NaN
 let cachedSecondText = ''
 

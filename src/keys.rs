@@ -5,9 +5,8 @@ pub const DEFAULT_PREFIX: &str = "sess:";
 pub const DEFAULT_TTL_SECONDS: u32 = 86_400;
 pub const DEFAULT_SCAN_COUNT: u32 = 100;
 
-/// The most keys one MGET / DEL / UNLINK carries, so no single command stalls Redis. An UNLINK
-/// of 1,000 sessions took 5 ms on one 2-core VM and 8.5-11 ms on a slower one (SLOWLOG, the
-/// benchmark's clear() at 200,000 sessions): 500 keeps every command well under 10 ms.
+/// The most keys one MGET / DEL / UNLINK carries, so no single command stalls Redis: 500, as
+/// an UNLINK of 1,000 sessions passed 10 ms on a slower 2-core VM (README, Benchmarks).
 pub const MAX_KEYS_PER_COMMAND: usize = 500;
 
 /// `prefix + sid`, exactly as connect-redis builds it.
