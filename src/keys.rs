@@ -167,25 +167,40 @@ pub fn key_groups<K: AsRef<[u8]>>(keys: &[K], by_slot: bool) -> Vec<Vec<&[u8]>> 
 
 /// Groups `0..len` as `key_groups` groups keys; `slot_of` (in a cluster) gives each one's slot.
 pub fn group_indices(len: usize, slot_of: Option<impl Fn(usize) -> u16>) -> Vec<Vec<usize>> {
-    let Some(slot_of) = slot_of else {
-        return (0..len)
-            .collect::<Vec<_>>()
-            .chunks(MAX_KEYS_PER_COMMAND)
-            .map(<[usize]>::to_vec)
-            .collect();
-    };
-    let mut by: std::collections::BTreeMap<u16, Vec<usize>> = std::collections::BTreeMap::new();
-    for i in 0..len {
-        by.entry(slot_of(i)).or_default().push(i);
+    let mut grouper = Grouper::default();
+    let slot = |i| slot_of.as_ref().map_or(0, |slot_of| slot_of(i));
+    let mut groups: Vec<_> = (0..len).filter_map(|i| grouper.add(slot(i), i)).collect();
+    groups.extend(grouper.finish());
+    groups
+}
+
+/// Gathers items into groups as they come: a group is handed out as soon as it holds
+/// `MAX_KEYS_PER_COMMAND`, and `finish` hands out the rest in slot order. Outside a cluster
+/// every item is in slot 0.
+pub struct Grouper<T> {
+    open: std::collections::BTreeMap<u16, Vec<T>>,
+}
+
+impl<T> Default for Grouper<T> {
+    fn default() -> Grouper<T> {
+        Grouper {
+            open: std::collections::BTreeMap::new(),
+        }
     }
-    by.into_values()
-        .flat_map(|same_slot| {
-            same_slot
-                .chunks(MAX_KEYS_PER_COMMAND)
-                .map(<[usize]>::to_vec)
-                .collect::<Vec<_>>()
-        })
-        .collect()
+}
+
+impl<T> Grouper<T> {
+    /// Adds `item` of `slot`; returns its group if that is now full.
+    pub fn add(&mut self, slot: u16, item: T) -> Option<Vec<T>> {
+        let group = self.open.entry(slot).or_default();
+        group.push(item);
+        (group.len() >= MAX_KEYS_PER_COMMAND).then(|| std::mem::take(group))
+    }
+
+    /// The groups that are not full, in slot order.
+    pub fn finish(self) -> impl Iterator<Item = Vec<T>> {
+        self.open.into_values().filter(|group| !group.is_empty())
+    }
 }
 
 #[cfg(test)]

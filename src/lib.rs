@@ -1,6 +1,7 @@
 #![deny(clippy::all)]
 //! napi exports only: the native client the JavaScript shim drives, and the constants it shares.
 
+mod bulk;
 mod client;
 mod commands;
 mod connection;
@@ -34,13 +35,13 @@ use napi::bindgen_prelude::{Function, Object};
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
+use crate::bulk::Bulk;
 use crate::client::Client;
 use crate::error::StoreError;
 use crate::native_core::NativeCore;
 use crate::options::RawOptions;
 use crate::outbox::{Batch, Outbox};
 use crate::sink::Sink;
-use crate::store::Bulk;
 
 /// Operation kinds in the flat array given to `NativeClient.submit`.
 #[napi]
@@ -234,7 +235,7 @@ impl NativeClient {
         let client = self.core.client.clone();
         let outbox = self.core.outbox.clone();
         spawn::guarded(vec![id], self.core.outbox.clone(), async move {
-            store::run_bulk(client, id, bulk, prefix, scan_count.max(1), &outbox).await
+            bulk::run(client, id, bulk, prefix, scan_count.max(1), &outbox).await
         })
     }
 

@@ -5,32 +5,71 @@ use std::collections::HashSet;
 
 use redis::Value;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, ScanNode};
 use crate::error::{Code, StoreError};
 use crate::keys;
 
+/// The whole walk at once (ids, length).
 pub async fn scan(conn: &Connection, prefix: &str, count: u32) -> Result<Vec<Vec<u8>>, StoreError> {
-    let pattern = keys::scan_pattern(prefix);
-    let mut seen = HashSet::new();
-    let mut found = Vec::new();
-    for node in conn.scan_nodes().await? {
-        let mut cursor: u64 = 0;
-        loop {
+    Walk::start(conn, prefix, count)
+        .await?
+        .next_keys(usize::MAX)
+        .await
+}
+
+/// A walk taken a stretch at a time, so that what is found can be used while it goes on.
+pub struct Walk<'a> {
+    conn: &'a Connection,
+    pattern: String,
+    count: u32,
+    nodes: Vec<ScanNode>,
+    /// The node being walked (`nodes.len()` once the walk is over) and its cursor.
+    node: usize,
+    cursor: u64,
+    seen: HashSet<Vec<u8>>,
+}
+
+impl<'a> Walk<'a> {
+    pub async fn start(
+        conn: &'a Connection,
+        prefix: &str,
+        count: u32,
+    ) -> Result<Walk<'a>, StoreError> {
+        Ok(Walk {
+            conn,
+            pattern: keys::scan_pattern(prefix),
+            count,
+            nodes: conn.scan_nodes().await?,
+            node: 0,
+            cursor: 0,
+            seen: HashSet::new(),
+        })
+    }
+
+    pub fn done(&self) -> bool {
+        self.node >= self.nodes.len()
+    }
+
+    /// SCANs until at least `want` keys not seen before are found, or the walk is over.
+    pub async fn next_keys(&mut self, want: usize) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut found = Vec::new();
+        while !self.done() && found.len() < want {
             let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
+            cmd.arg(self.cursor)
                 .arg("MATCH")
-                .arg(&pattern)
+                .arg(&self.pattern)
                 .arg("COUNT")
-                .arg(count);
-            let (next, batch) = parse_scan(conn.on_node(&node, cmd).await?)?;
+                .arg(self.count);
+            let (next, batch) = parse_scan(self.conn.on_node(&self.nodes[self.node], cmd).await?)?;
+            let seen = &mut self.seen;
             found.extend(batch.into_iter().filter(|key| seen.insert(key.clone())));
             if next == 0 {
-                break;
+                self.node += 1;
             }
-            cursor = next;
+            self.cursor = next;
         }
+        Ok(found)
     }
-    Ok(found)
 }
 
 fn parse_scan(reply: Value) -> Result<(u64, Vec<Vec<u8>>), StoreError> {

@@ -1,8 +1,5 @@
-//! The store operations on Redis: one pipeline for all the single-key operations of a tick,
-//! and the bulk operations (ids, all, clear) as bounded SCAN / MGET / UNLINK loops.
-
-use std::time::Duration;
-
+//! The store operations on Redis: one pipeline for all the single-key operations of a tick
+//! (the bulk operations are in src/bulk.rs).
 use redis::Value;
 
 use crate::client::Client;
@@ -11,7 +8,6 @@ use crate::connection::Connection;
 use crate::error::{Code, StoreError};
 use crate::keys::{self, Key, Keys};
 use crate::outbox::{Delivery, Outbox, Reply};
-use crate::scan::scan;
 
 /// What `set` / `touch` do about expiry, decided in JavaScript from the TTL rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +36,6 @@ pub enum Op {
     Destroy {
         keys: Keys,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bulk {
-    Ids,
-    All,
-    Clear,
 }
 
 impl Op {
@@ -166,7 +155,7 @@ fn unexpected(value: Value) -> Reply {
     Reply::Failed(unexpected_error(value))
 }
 
-fn unexpected_error(value: Value) -> StoreError {
+pub fn unexpected_error(value: Value) -> StoreError {
     StoreError::new(
         Code::Server,
         format!("connect-redis-rs: unexpected reply from Redis: {value:?}"),
@@ -232,130 +221,6 @@ pub async fn run_batch(
             .zip(replies)
             .map(|((id, _), reply)| Delivery::Reply(*id, reply)),
     );
-}
-
-/// Runs one bulk operation and delivers its result.
-pub async fn run_bulk(
-    client: Client,
-    id: u32,
-    bulk: Bulk,
-    prefix: String,
-    scan_count: u32,
-    outbox: &Outbox,
-) {
-    match bulk_reply(&client, bulk, &prefix, scan_count).await {
-        Ok(Reply::Entries(entries)) => {
-            // Handed over in parts, each once JavaScript has taken the last and a pause after:
-            // Node.js runs the deliveries that are queued back to back in one turn of its event
-            // loop, so parts queued together would stall it together (measured: 60-140 ms
-            // turns when parts were only paced). Only once the walk is over (measured: parts
-            // handed over while it goes on finish all() sooner, but the walk's CPU then
-            // competes with V8's scavenges of the parsed sessions, which stall the event loop
-            // twice as long).
-            let mut rest = entries.into_iter().peekable();
-            loop {
-                let part: Vec<_> = rest.by_ref().take(ENTRIES_PER_PART).collect();
-                if rest.peek().is_none() {
-                    outbox.reply(id, Reply::Entries(part));
-                    break;
-                }
-                outbox.reply(id, Reply::EntriesPart(part));
-                outbox.taken(PART_TAKEN_LIMIT).await;
-                tokio::time::sleep(PART_INTERVAL).await;
-            }
-        }
-        Ok(reply) => outbox.reply(id, reply),
-        Err(err) => outbox.reply(id, Reply::Failed(err)),
-    }
-}
-
-/// Sessions per part of `all()`'s result, the pause after each part is taken, and how long a
-/// part may wait to be taken before the next is queued anyway.
-const ENTRIES_PER_PART: usize = 1_000;
-const PART_INTERVAL: Duration = Duration::from_millis(2);
-const PART_TAKEN_LIMIT: Duration = Duration::from_secs(1);
-
-/// The whole SCAN walk, then what the operation does with the keys it found.
-async fn bulk_reply(
-    client: &Client,
-    bulk: Bulk,
-    prefix: &str,
-    scan_count: u32,
-) -> Result<Reply, StoreError> {
-    let conn = client.connection().await?;
-    let keys = scan(&conn, prefix, scan_count).await?;
-    match bulk {
-        Bulk::Ids => Ok(Reply::Ids(
-            keys.iter()
-                .filter_map(|k| keys::session_id(prefix, k))
-                .collect(),
-        )),
-        Bulk::All => read_all(&conn, prefix, &keys).await.map(Reply::Entries),
-        Bulk::Clear => delete_all(&conn, &keys).await.map(Reply::Int),
-    }
-}
-
-type Entry = (String, Result<String, StoreError>);
-
-/// One multi-key command per group of keys (bounded, one slot each in a cluster).
-async fn per_group(
-    conn: &Connection,
-    command: &str,
-    keys: &[Vec<u8>],
-) -> Result<Vec<(Vec<Vec<u8>>, Value)>, StoreError> {
-    let groups = keys::key_groups(keys, conn.is_cluster());
-    let mut out = Vec::with_capacity(groups.len());
-    // Bounded waves keep memory flat and leave Redis time for other clients between them.
-    for wave in groups.chunks(16) {
-        let mut pipe = redis::pipe();
-        for group in wave {
-            pipe.cmd(command).arg(group);
-        }
-        let results = conn.pipeline(&pipe, wave.len()).await;
-        for (group, result) in wave.iter().zip(results) {
-            out.push((group.iter().map(|k| k.to_vec()).collect(), result?));
-        }
-    }
-    Ok(out)
-}
-
-async fn read_all(
-    conn: &Connection,
-    prefix: &str,
-    keys: &[Vec<u8>],
-) -> Result<Vec<Entry>, StoreError> {
-    let mut entries = Vec::with_capacity(keys.len());
-    for (group, reply) in per_group(conn, "MGET", keys).await? {
-        let Value::Array(values) = reply else {
-            return Err(unexpected_error(reply));
-        };
-        for (key, value) in group.iter().zip(values) {
-            let Some(sid) = keys::session_id(prefix, key) else {
-                continue;
-            };
-            match value {
-                Value::BulkString(bytes) => {
-                    let raw = String::from_utf8(bytes)
-                        .map_err(|_| StoreError::corrupt("not valid UTF-8"));
-                    entries.push((sid, raw));
-                }
-                // Vanished between SCAN and MGET.
-                _ => continue,
-            }
-        }
-    }
-    Ok(entries)
-}
-
-async fn delete_all(conn: &Connection, keys: &[Vec<u8>]) -> Result<i64, StoreError> {
-    let mut total = 0;
-    for (_, reply) in per_group(conn, "UNLINK", keys).await? {
-        match reply {
-            Value::Int(n) => total += n,
-            other => return Err(unexpected_error(other)),
-        }
-    }
-    Ok(total)
 }
 
 #[cfg(test)]
