@@ -84,7 +84,8 @@ class NativeDriver extends EventEmitter {
   }
 
   all(prefix, scanCount, done, onPart) {
-    this._bulk(BulkKind.All, prefix, scanCount, done, onPart)
+    const last = { complete: (err, part) => done.complete(err, err ? undefined : entriesOf(part)) }
+    this._bulk(BulkKind.All, prefix, scanCount, last, (part) => onPart(entriesOf(part)))
   }
 
   clear(prefix, scanCount, done) {
@@ -313,6 +314,31 @@ class NativeDriver extends EventEmitter {
     this.emit('end')
     for (const resolve of this._onDrained.splice(0)) resolve('OK')
   }
+}
+
+/**
+ * A part of all()'s result as src/entries.rs hands it over, `[sids, raws, lengths, errors]`
+ * (each sid and value sliced from one string), made the flat `[sid, raw, …]` the store takes;
+ * a value that is not UTF-8 (length -1) becomes its error.
+ */
+function entriesOf([sids, raws, lengths, errors]) {
+  const flat = new Array(lengths.length)
+  let sidAt = 0
+  let rawAt = 0
+  let errorAt = 0
+  for (let i = 0; i < lengths.length; i += 2) {
+    const sidEnd = sidAt + lengths[i]
+    flat[i] = sids.slice(sidAt, sidEnd)
+    sidAt = sidEnd
+    const rawLength = lengths[i + 1]
+    if (rawLength < 0) {
+      flat[i + 1] = errors[errorAt++]
+    } else {
+      flat[i + 1] = raws.slice(rawAt, rawAt + rawLength)
+      rawAt += rawLength
+    }
+  }
+  return flat
 }
 
 function failLater(done, err) {

@@ -10,6 +10,7 @@ use redis::Value;
 
 use crate::client::Client;
 use crate::connection::Connection;
+use crate::entries::Entries;
 use crate::error::StoreError;
 use crate::keys::{self, Grouper};
 use crate::outbox::{Outbox, Reply};
@@ -31,6 +32,10 @@ const WAVE_KEYS: usize = 4 * keys::MAX_KEYS_PER_COMMAND;
 /// held up elsewhere) before it is queued anyway.
 const PART_TAKEN_LIMIT: Duration = Duration::from_secs(1);
 
+/// The most bytes of values one part joins into a string (far below V8's longest string): a
+/// part with larger values is split.
+const MAX_PART_BYTES: usize = 64 << 20;
+
 /// Runs one bulk operation and delivers its result (`all()`'s last part).
 pub async fn run(
     client: Client,
@@ -49,6 +54,7 @@ pub async fn run(
                     found
                         .iter()
                         .filter_map(|key| keys::session_id(&prefix, key))
+                        .map(str::to_owned)
                         .collect(),
                 ))
             }
@@ -61,7 +67,7 @@ pub async fn run(
                 in_waves(&conn, &prefix, scan_count, &mut reader).await?;
                 // Empty: every session went in the parts before it.
                 outbox.taken(PART_TAKEN_LIMIT).await;
-                Ok(Reply::Entries(Vec::new()))
+                Ok(Reply::Entries(Entries::default()))
             }
             Bulk::Clear => {
                 let mut deleter = Deleter { deleted: 0 };
@@ -151,28 +157,40 @@ impl Wave for Reader<'_> {
                 Value::Array(values) => values,
                 other => return Err(unexpected_error(other)),
             };
-            let mut part = Vec::with_capacity(group.len());
+            let bytes: usize = values.iter().map(value_bytes).sum();
+            let mut part = Entries::with_capacity(group.len(), bytes.min(MAX_PART_BYTES));
             for (key, value) in group.iter().zip(values) {
-                let Some(sid) = keys::session_id(self.prefix, key) else {
+                // Not a session of this store, or vanished between SCAN and MGET.
+                let (Some(sid), Value::BulkString(bytes)) =
+                    (keys::session_id(self.prefix, key), value)
+                else {
                     continue;
                 };
-                match value {
-                    Value::BulkString(bytes) => {
-                        let raw = String::from_utf8(bytes)
-                            .map_err(|_| StoreError::corrupt("not valid UTF-8"));
-                        part.push((sid, raw));
-                    }
-                    // Vanished between SCAN and MGET.
-                    _ => continue,
+                if !part.is_empty() && part.value_bytes() + bytes.len() > MAX_PART_BYTES {
+                    let full = std::mem::take(&mut part);
+                    self.deliver(full).await;
                 }
+                part.push(sid, &bytes);
             }
-            if part.is_empty() {
-                continue;
+            if !part.is_empty() {
+                self.deliver(part).await;
             }
-            self.outbox.taken(PART_TAKEN_LIMIT).await;
-            self.outbox.reply(self.id, Reply::EntriesPart(part));
         }
         Ok(())
+    }
+}
+
+impl Reader<'_> {
+    async fn deliver(&self, part: Entries) {
+        self.outbox.taken(PART_TAKEN_LIMIT).await;
+        self.outbox.reply(self.id, Reply::EntriesPart(part));
+    }
+}
+
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::BulkString(bytes) => bytes.len(),
+        _ => 0,
     }
 }
 

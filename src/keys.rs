@@ -120,9 +120,9 @@ pub fn scan_pattern(prefix: &str) -> String {
 
 /// The session id of a scanned key, or `None` when the key is not under `prefix` or is not
 /// UTF-8 (then it cannot be a session this store wrote).
-pub fn session_id(prefix: &str, key: &[u8]) -> Option<String> {
+pub fn session_id<'a>(prefix: &str, key: &'a [u8]) -> Option<&'a str> {
     let rest = key.strip_prefix(prefix.as_bytes())?;
-    std::str::from_utf8(rest).ok().map(str::to_owned)
+    std::str::from_utf8(rest).ok()
 }
 
 /// The Redis Cluster hash slot of `key`: CRC16 (XMODEM) of the key, or of its `{hash tag}`
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn session_id_strips_the_prefix() {
-        assert_eq!(session_id("sess:", b"sess:x y"), Some("x y".into()));
+        assert_eq!(session_id("sess:", b"sess:x y"), Some("x y"));
         assert_eq!(session_id("sess:", b"other:x"), None);
         assert_eq!(session_id("sess:", b"sess:\xff"), None);
     }

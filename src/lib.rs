@@ -7,6 +7,7 @@ mod commands;
 mod connection;
 mod direct;
 mod direct_open;
+mod entries;
 mod error;
 mod keys;
 mod mode;

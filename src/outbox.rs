@@ -10,6 +10,7 @@ use napi::bindgen_prelude::{Null, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Status};
 
+use crate::entries::Entries;
 use crate::error::StoreError;
 use crate::Delivered;
 
@@ -22,11 +23,11 @@ pub enum Reply {
     /// A stored value that is not UTF-8: delivered as an error for the `'corrupt'` event.
     Corrupt(StoreError),
     Ids(Vec<String>),
-    /// `(sid, raw value or why it is unreadable)` for `all()`: the last part.
-    Entries(Vec<(String, Result<String, StoreError>)>),
+    /// The sessions of `all()`: the last part.
+    Entries(Entries),
     /// A part of `all()`'s entries with more to come, so that no single crossing stalls the
     /// event loop.
-    EntriesPart(Vec<(String, Result<String, StoreError>)>),
+    EntriesPart(Entries),
     Failed(StoreError),
 }
 
@@ -232,24 +233,6 @@ unsafe fn strings(env: sys::napi_env, items: Vec<String>) -> napi::Result<sys::n
     Ok(array)
 }
 
-unsafe fn entries(
-    env: sys::napi_env,
-    items: Vec<(String, Result<String, StoreError>)>,
-) -> napi::Result<sys::napi_value> {
-    let array = unsafe { new_array(env, items.len() * 2)? };
-    for (i, (sid, value)) in items.into_iter().enumerate() {
-        let value = match value {
-            Ok(raw) => unsafe { String::to_napi_value(env, raw)? },
-            Err(err) => unsafe { err.to_js(env)? },
-        };
-        unsafe {
-            set(env, array, (2 * i) as u32, String::to_napi_value(env, sid)?)?;
-            set(env, array, (2 * i + 1) as u32, value)?;
-        }
-    }
-    Ok(array)
-}
-
 unsafe fn payload(env: sys::napi_env, reply: Reply) -> napi::Result<(u32, sys::napi_value)> {
     unsafe {
         Ok(match reply {
@@ -257,8 +240,8 @@ unsafe fn payload(env: sys::napi_env, reply: Reply) -> napi::Result<(u32, sys::n
             Reply::Text(s) => (STATUS_OK, String::to_napi_value(env, s)?),
             Reply::Int(n) => (STATUS_OK, f64::to_napi_value(env, n as f64)?),
             Reply::Ids(ids) => (STATUS_OK, strings(env, ids)?),
-            Reply::Entries(items) => (STATUS_OK, entries(env, items)?),
-            Reply::EntriesPart(items) => (STATUS_PARTIAL, entries(env, items)?),
+            Reply::Entries(items) => (STATUS_OK, items.to_js(env)?),
+            Reply::EntriesPart(items) => (STATUS_PARTIAL, items.to_js(env)?),
             Reply::Corrupt(err) => (STATUS_CORRUPT, err.to_js(env)?),
             Reply::Failed(err) => (STATUS_ERROR, err.to_js(env)?),
         })
