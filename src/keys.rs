@@ -269,6 +269,20 @@ mod tests {
     }
 
     #[test]
+    fn a_group_is_handed_out_as_soon_as_it_is_full() {
+        let mut grouper = Grouper::default();
+        for i in 0..MAX_KEYS_PER_COMMAND - 1 {
+            assert_eq!(grouper.add(7, i), None);
+        }
+        assert_eq!(grouper.add(3, 0), None);
+        let full = grouper.add(7, MAX_KEYS_PER_COMMAND - 1);
+        assert_eq!(full.map(|g| g.len()), Some(MAX_KEYS_PER_COMMAND));
+        assert_eq!(grouper.add(7, 0), None);
+        let rest: Vec<Vec<usize>> = grouper.finish().collect();
+        assert_eq!(rest, vec![vec![0], vec![0]]);
+    }
+
+    #[test]
     fn chunks_are_bounded() {
         let items: Vec<u32> = (0..1_250).collect();
         let sizes: Vec<usize> = group_indices(items.len(), None::<fn(usize) -> u16>)
