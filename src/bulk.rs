@@ -4,6 +4,7 @@
 //! instead of after the whole walk, and `all` hands JavaScript each part of its result as it
 //! comes, to be parsed while the walk goes on.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use redis::Value;
@@ -106,7 +107,7 @@ async fn in_waves<W: Wave>(
     let by_slot = conn.is_cluster();
     let mut walk = Walk::start(conn, prefix, scan_count).await?;
     let mut grouper = Grouper::default();
-    let mut ready: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut ready: VecDeque<Vec<Vec<u8>>> = VecDeque::new();
     loop {
         let wave: Vec<_> = ready.drain(..ready.len().min(WAVE)).collect();
         if wave.is_empty() && walk.done() {
