@@ -4,8 +4,8 @@
 // connection they run on is killed midway, the call fails once with ERR_REDIS_CONNECTION (the
 // parts already delivered are not passed off as the whole result, nothing is left unhandled),
 // and once the store has reconnected all() returns every session and clear() deletes the rest.
-// The kill lands a quarter of the way through a call timed on the same data just before; each
-// test checks that it did land before the call ended.
+// The kill lands a quarter of the way through a call timed on the same data just before, and
+// each test checks that it did land before the call ended.
 
 const test = require('ava')
 const { startRedis } = require('../scripts/redis-server')
@@ -45,13 +45,24 @@ async function killBackground() {
   return r.cli('CLIENT', 'KILL', 'ID', victim.id)
 }
 
-/** Runs `method` with the background connection killed after `afterMs`; returns the outcome. */
-async function killedDuring(store, method, afterMs) {
+/**
+ * Runs `method` with the background connection killed a quarter of `fullMs` (its time on the
+ * same data) in, checks that the kill landed while it ran and that it failed once with
+ * ERR_REDIS_CONNECTION, then waits for the store to answer again.
+ */
+async function failsWhenKilledMidway(t, store, method, fullMs) {
   const call = timed(store, method)
-  await sleep(afterMs)
+  await sleep(Math.max(1, Math.round(fullMs / 4)))
   const killedAt = Date.now()
   const killed = await killBackground()
-  return { outcome: await call, killedAt, killed }
+  const outcome = await call
+  t.log(`${method}() took ${fullMs} ms; killed after ${killedAt - outcome.start} ms; the call ended after ${outcome.ms} ms: ${outcome.ok ? `resolved` : outcome.err.code}`)
+  t.is(killed, '1', 'the background connection was found and killed')
+  t.true(outcome.end >= killedAt, `the kill landed while ${method}() was still running`)
+  t.false(outcome.hung, `${method}() settled`)
+  t.false(outcome.ok, `${method}() fails rather than report part of its work as the whole`)
+  t.is(outcome.err && outcome.err.code, 'ERR_REDIS_CONNECTION')
+  await waitFor(async () => (await timed(store, 'get', ['0'])).ok, { timeout: 5000 })
 }
 
 test.serial('all(): the connection killed midway fails the call once with ERR_REDIS_CONNECTION; after reconnecting all() returns every session', async (t) => {
@@ -62,15 +73,7 @@ test.serial('all(): the connection killed midway fails the call once with ERR_RE
     t.true(full.ok, 'all() before the kill')
     t.is(full.value.length, N)
 
-    const { outcome, killedAt, killed } = await killedDuring(store, 'all', Math.max(1, Math.round(full.ms / 4)))
-    t.log(`all() took ${full.ms} ms; killed after ${killedAt - outcome.start} ms; the call ended after ${outcome.ms} ms: ${outcome.ok ? 'resolved' : outcome.err.code}`)
-    t.is(killed, '1', 'the background connection was found and killed')
-    t.true(outcome.end >= killedAt, 'the kill landed while all() was still running')
-    t.false(outcome.hung, 'all() settled')
-    t.false(outcome.ok, 'all() fails rather than return part of the sessions')
-    t.is(outcome.err && outcome.err.code, 'ERR_REDIS_CONNECTION')
-
-    await waitFor(async () => (await timed(store, 'get', ['0'])).ok, { timeout: 5000 })
+    await failsWhenKilledMidway(t, store, 'all', full.ms)
     const again = await timed(store, 'all')
     t.true(again.ok, 'all() after reconnecting')
     t.is(again.value.length, N)
@@ -102,15 +105,7 @@ test.serial('clear(): the connection killed midway fails the call with ERR_REDIS
   const store = new RedisStore({ host: r.host, port: r.port, prefix: PREFIX, commandTimeout: 3000 })
   try {
     await store.get('warm-up')
-    const { outcome, killedAt, killed } = await killedDuring(store, 'clear', Math.max(1, Math.round(fullMs / 4)))
-    t.log(`clear() took ${fullMs} ms; killed after ${killedAt - outcome.start} ms; the call ended after ${outcome.ms} ms: ${outcome.ok ? `resolved ${outcome.value}` : outcome.err.code}`)
-    t.is(killed, '1', 'the background connection was found and killed')
-    t.true(outcome.end >= killedAt, 'the kill landed while clear() was still running')
-    t.false(outcome.hung, 'clear() settled')
-    t.false(outcome.ok, 'clear() fails')
-    t.is(outcome.err && outcome.err.code, 'ERR_REDIS_CONNECTION')
-
-    await waitFor(async () => (await timed(store, 'get', ['0'])).ok, { timeout: 5000 })
+    await failsWhenKilledMidway(t, store, 'clear', fullMs)
     const left = await store.length()
     t.true(left > 0 && left < N, `the failed clear() deleted part of the sessions (${N - left} of ${N})`)
     t.is(await store.clear(), left, 'clear() after reconnecting deletes exactly the rest')
