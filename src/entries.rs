@@ -6,37 +6,26 @@
 use napi::sys;
 
 use crate::error::StoreError;
+use crate::joined_text::JoinedText;
+use crate::napi_values::{float64_array, new_array, set};
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Entries {
-    sids: Vec<u8>,
-    raws: Vec<u8>,
+    sids: JoinedText,
+    raws: JoinedText,
     /// Per entry: the sid's length and the value's, in UTF-16 code units (what JavaScript
     /// slices by); -1 for a value that is not UTF-8, whose error is next in `corrupt`.
     lengths: Vec<f64>,
     corrupt: Vec<StoreError>,
-    ascii: bool,
-}
-
-impl Default for Entries {
-    fn default() -> Entries {
-        Entries {
-            sids: Vec::new(),
-            raws: Vec::new(),
-            lengths: Vec::new(),
-            corrupt: Vec::new(),
-            ascii: true,
-        }
-    }
 }
 
 impl Entries {
     pub fn with_capacity(entries: usize, value_bytes: usize) -> Entries {
         Entries {
-            sids: Vec::with_capacity(entries * 32),
-            raws: Vec::with_capacity(value_bytes),
+            sids: JoinedText::with_capacity(entries * 32),
+            raws: JoinedText::with_capacity(value_bytes),
             lengths: Vec::with_capacity(entries * 2),
-            ..Entries::default()
+            corrupt: Vec::new(),
         }
     }
 
@@ -55,30 +44,15 @@ impl Entries {
 
     /// Adds the session `sid` stored as `value`.
     pub fn push(&mut self, sid: &str, value: &[u8]) {
-        let sid_units = self.units(sid);
-        self.sids.extend_from_slice(sid.as_bytes());
+        let sid_units = self.sids.push(sid) as f64;
         let value_units = match std::str::from_utf8(value) {
-            Ok(text) => {
-                let units = self.units(text);
-                self.raws.extend_from_slice(value);
-                units as f64
-            }
+            Ok(text) => self.raws.push(text) as f64,
             Err(_) => {
                 self.corrupt.push(StoreError::corrupt("not valid UTF-8"));
                 -1.0
             }
         };
-        self.lengths
-            .extend_from_slice(&[sid_units as f64, value_units]);
-    }
-
-    fn units(&mut self, text: &str) -> usize {
-        if text.is_ascii() {
-            text.len()
-        } else {
-            self.ascii = false;
-            text.encode_utf16().count()
-        }
+        self.lengths.extend_from_slice(&[sid_units, value_units]);
     }
 
     /// `[sids, raws, lengths (a Float64Array), errors of the values that are not UTF-8]`.
@@ -87,79 +61,22 @@ impl Entries {
     /// `env` is the live env of the main thread.
     pub unsafe fn to_js(&self, env: sys::napi_env) -> napi::Result<sys::napi_value> {
         unsafe {
-            let sids = self.string(env, &self.sids)?;
-            let raws = self.string(env, &self.raws)?;
-            let lengths = float64_array(env, &self.lengths)?;
-            let mut errors = std::ptr::null_mut();
-            check(sys::napi_create_array_with_length(
-                env,
-                self.corrupt.len(),
-                &mut errors,
-            ))?;
-            for (i, err) in self.corrupt.iter().enumerate() {
-                check(sys::napi_set_element(
-                    env,
-                    errors,
-                    i as u32,
-                    err.to_js(env)?,
-                ))?;
+            let sids = self.sids.to_js(env)?;
+            let raws = self.raws.to_js(env)?;
+            let (lengths, numbers) = float64_array(env, self.lengths.len())?;
+            if !self.lengths.is_empty() {
+                std::ptr::copy_nonoverlapping(self.lengths.as_ptr(), numbers, self.lengths.len());
             }
-            let mut part = std::ptr::null_mut();
-            check(sys::napi_create_array_with_length(env, 4, &mut part))?;
+            let errors = new_array(env, self.corrupt.len())?;
+            for (i, err) in self.corrupt.iter().enumerate() {
+                set(env, errors, i as u32, err.to_js(env)?)?;
+            }
+            let part = new_array(env, 4)?;
             for (i, value) in [sids, raws, lengths, errors].into_iter().enumerate() {
-                check(sys::napi_set_element(env, part, i as u32, value))?;
+                set(env, part, i as u32, value)?;
             }
             Ok(part)
         }
-    }
-
-    unsafe fn string(&self, env: sys::napi_env, bytes: &[u8]) -> napi::Result<sys::napi_value> {
-        let mut out = std::ptr::null_mut();
-        let (ptr, len) = (bytes.as_ptr().cast(), bytes.len() as isize);
-        check(unsafe {
-            if self.ascii {
-                sys::napi_create_string_latin1(env, ptr, len, &mut out)
-            } else {
-                sys::napi_create_string_utf8(env, ptr, len, &mut out)
-            }
-        })?;
-        Ok(out)
-    }
-}
-
-unsafe fn float64_array(env: sys::napi_env, values: &[f64]) -> napi::Result<sys::napi_value> {
-    let mut data = std::ptr::null_mut();
-    let mut buffer = std::ptr::null_mut();
-    let mut array = std::ptr::null_mut();
-    unsafe {
-        check(sys::napi_create_arraybuffer(
-            env,
-            std::mem::size_of_val(values),
-            &mut data,
-            &mut buffer,
-        ))?;
-        if !values.is_empty() {
-            std::ptr::copy_nonoverlapping(values.as_ptr(), data.cast(), values.len());
-        }
-        check(sys::napi_create_typedarray(
-            env,
-            sys::TypedarrayType::float64_array,
-            values.len(),
-            buffer,
-            0,
-            &mut array,
-        ))?;
-    }
-    Ok(array)
-}
-
-fn check(status: sys::napi_status) -> napi::Result<()> {
-    match status {
-        sys::Status::napi_ok => Ok(()),
-        _ => Err(napi::Error::new(
-            napi::Status::GenericFailure,
-            "could not build all()'s part",
-        )),
     }
 }
 
@@ -175,9 +92,9 @@ mod tests {
         part.push("é", "\"😀\"".as_bytes());
         assert_eq!(part.len(), 3);
         assert_eq!(part.lengths, vec![1.0, 7.0, 1.0, -1.0, 1.0, 4.0]);
-        assert_eq!(part.raws, "{\"x\":1}\"😀\"".as_bytes());
-        assert_eq!(part.sids, "abé".as_bytes());
+        assert_eq!(part.raws.as_bytes(), "{\"x\":1}\"😀\"".as_bytes());
+        assert_eq!(part.sids.as_bytes(), "abé".as_bytes());
         assert_eq!(part.corrupt.len(), 1);
-        assert!(!part.ascii);
+        assert!(!part.sids.is_ascii() && !part.raws.is_ascii());
     }
 }

@@ -9,8 +9,10 @@ mod direct;
 mod direct_open;
 mod entries;
 mod error;
+mod joined_text;
 mod keys;
 mod mode;
+mod napi_values;
 mod native_core;
 mod options;
 #[cfg(test)]

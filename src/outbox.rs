@@ -12,6 +12,7 @@ use napi::{sys, Env, Status};
 
 use crate::entries::Entries;
 use crate::error::StoreError;
+use crate::napi_values::{new_array, set};
 use crate::Delivered;
 
 /// The outcome of one operation.
@@ -196,32 +197,6 @@ impl Outbox {
             drop(notifier);
         }
         self.emptied.notify_waiters();
-    }
-}
-
-unsafe fn set(
-    env: sys::napi_env,
-    array: sys::napi_value,
-    index: u32,
-    value: sys::napi_value,
-) -> napi::Result<()> {
-    match unsafe { sys::napi_set_element(env, array, index, value) } {
-        sys::Status::napi_ok => Ok(()),
-        _ => Err(napi::Error::new(
-            Status::GenericFailure,
-            "could not fill the reply array",
-        )),
-    }
-}
-
-unsafe fn new_array(env: sys::napi_env, len: usize) -> napi::Result<sys::napi_value> {
-    let mut out = std::ptr::null_mut();
-    match unsafe { sys::napi_create_array_with_length(env, len, &mut out) } {
-        sys::Status::napi_ok => Ok(out),
-        _ => Err(napi::Error::new(
-            Status::GenericFailure,
-            "could not create the reply array",
-        )),
     }
 }
 

@@ -8,6 +8,7 @@
 //! a whole read's values (hundreds) after allocating them overflowed the allocator's per-thread
 //! cache, ~300 instructions per `get` at 256 in flight.
 
+use crate::joined_text::JoinedText;
 use crate::outbox::{Delivery, Reply};
 use crate::PlainReply;
 
@@ -51,21 +52,10 @@ impl From<Vec<Delivery>> for Deliveries {
     }
 }
 
+#[derive(Default)]
 pub struct PlainReplies {
     pub nums: Vec<f64>,
-    pub text: Vec<u8>,
-    /// Whether `text` is all ASCII (then its UTF-16 length is its byte length).
-    pub ascii: bool,
-}
-
-impl Default for PlainReplies {
-    fn default() -> PlainReplies {
-        PlainReplies {
-            nums: Vec::new(),
-            text: Vec::new(),
-            ascii: true,
-        }
-    }
+    pub text: JoinedText,
 }
 
 impl PlainReplies {
@@ -79,16 +69,10 @@ impl PlainReplies {
             Delivery::Reply(id, Reply::Text(value))
                 if self.text.len() + value.len() <= MAX_JOINED_BYTES =>
             {
-                let units = if value.is_ascii() {
-                    value.len()
-                } else {
-                    self.ascii = false;
-                    value.encode_utf16().count()
-                };
                 if self.text.is_empty() {
                     self.text.reserve(text_hint.max(value.len()));
                 }
-                self.text.extend_from_slice(value.as_bytes());
+                let units = self.text.push(&value);
                 self.push(id, PlainReply::Text, units as f64);
             }
             other => return Some(other),
@@ -121,8 +105,8 @@ mod tests {
             plain.nums,
             vec![1.0, 2.0, 7.0, 2.0, 0.0, 0.0, 4.0, 1.0, 7.0, 5.0, 2.0, 3.0]
         );
-        assert_eq!(plain.text, "{\"a\":1}é😀".as_bytes());
-        assert!(!plain.ascii);
+        assert_eq!(plain.text.as_bytes(), "{\"a\":1}é😀".as_bytes());
+        assert!(!plain.text.is_ascii());
         assert_eq!(rest.len(), 1);
         assert!(matches!(rest[0], Delivery::Reply(3, Reply::Failed(_))));
     }

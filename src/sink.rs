@@ -9,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
+use crate::napi_values::float64_array;
 use crate::outbox::{Batch, Delivery};
 use crate::plain_replies::{Deliveries, PlainReplies};
 
@@ -91,15 +92,8 @@ impl Sink {
             }
             let nums = self.numbers(env, &plain.nums)?;
             let count = f64::to_napi_value(env, plain.nums.len() as f64).ok()?;
-            let mut text = std::ptr::null_mut();
-            let bytes = plain.text.as_ptr().cast();
-            let len = plain.text.len() as isize;
-            let made = if plain.ascii {
-                sys::napi_create_string_latin1(env, bytes, len, &mut text)
-            } else {
-                sys::napi_create_string_utf8(env, bytes, len, &mut text)
-            };
-            (made == sys::Status::napi_ok).then_some([batch, nums, count, text])
+            let text = plain.text.to_js(env).ok()?;
+            Some([batch, nums, count, text])
         }
     }
 
@@ -109,28 +103,15 @@ impl Sink {
         unsafe {
             if numbers.as_ref().is_none_or(|n| n.capacity < values.len()) {
                 let capacity = values.len().next_power_of_two().max(1024);
-                let mut data = std::ptr::null_mut();
-                let mut buffer = std::ptr::null_mut();
-                let mut array = std::ptr::null_mut();
+                let (array, data) = float64_array(env, capacity).ok()?;
                 let mut reference = std::ptr::null_mut();
-                let ok = sys::napi_create_arraybuffer(env, capacity * 8, &mut data, &mut buffer)
-                    == sys::Status::napi_ok
-                    && sys::napi_create_typedarray(
-                        env,
-                        sys::TypedarrayType::float64_array,
-                        capacity,
-                        buffer,
-                        0,
-                        &mut array,
-                    ) == sys::Status::napi_ok
-                    && sys::napi_create_reference(env, array, 1, &mut reference)
-                        == sys::Status::napi_ok;
-                if !ok {
+                if sys::napi_create_reference(env, array, 1, &mut reference) != sys::Status::napi_ok
+                {
                     return None;
                 }
                 if let Some(old) = numbers.replace(Numbers {
                     array: reference,
-                    data: data.cast(),
+                    data,
                     capacity,
                 }) {
                     sys::napi_delete_reference(env, old.array);
