@@ -43,7 +43,7 @@ async function main() {
         }
       }
     }
-    console.log(`all() over ${n.toLocaleString('en-US')} sessions of 200 B, ${runs} run${runs === 1 ? "" : "s"} each; Redis pinned to core ${os.cpus().length - 1}`)
+    console.log(`all() over ${n.toLocaleString('en-US')} sessions of 200 B, ${runs} run${runs === 1 ? '' : 's'} each; Redis pinned to core ${os.cpus().length - 1}`)
     console.log('\n| store | Node | longest stall: median (range) | time: median |\n|---|---|---|---|')
     for (const store of stores) {
       for (const placement of Object.keys(PLACEMENTS)) {
