@@ -21,6 +21,7 @@ const { runOps, REDIS_CPU, NODE_CPU } = require('./ops')
 const { runBulk } = require('./bulk')
 const { runHttp } = require('./http')
 const { writeReport } = require('./report')
+const { updateReadme } = require('./readme-table')
 const { busyFraction } = require('./cpu')
 
 function log(line) {
@@ -146,6 +147,13 @@ async function main() {
   log('')
   log(md)
   log(`Written to ${path.relative(process.cwd(), config.out) || '.'}/latest.md, latest.json, chart.svg in ${raw.meta.durationS.toFixed(0)} s`)
+  if (config.out === path.join(__dirname, 'results') && raw.ops.length) {
+    try {
+      if (updateReadme()) log('README.md: its benchmark summary now shows this run')
+    } catch (err) {
+      log(`README.md not updated: ${err.message}`)
+    }
+  }
   if (failures.length) {
     log(`${failures.length} failure(s): the harness or a store misbehaved`)
     process.exitCode = 1
