@@ -4,10 +4,7 @@
 // a README without the markers is a clear error. `.ci/run` checks the committed pair.
 
 const test = require('ava')
-const { summaryTable, withTable } = require('../benchmark/readme-table')
-
-const START = '<!-- benchmark summary: written by benchmark/readme-table.js from benchmark/results/latest.json -->'
-const END = '<!-- end of benchmark summary -->'
+const { summaryTable, withTable, START, END } = require('../benchmark/readme-table')
 
 const geomean = (store, placement, byInflight) => ({ store, placement, byInflight, all: 1, worst: 1 })
 const raw = {

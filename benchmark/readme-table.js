@@ -40,10 +40,15 @@ function withTable(readme, table) {
   return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`
 }
 
-/** Rewrites the README's table from `resultsFile`; returns whether it changed. */
-function updateReadme(resultsFile = RESULTS) {
+/** The README as it is and as the results say it should be. */
+function readmeAndExpected() {
   const readme = fs.readFileSync(README, 'utf8')
-  const next = withTable(readme, summaryTable(JSON.parse(fs.readFileSync(resultsFile, 'utf8'))))
+  return [readme, withTable(readme, summaryTable(JSON.parse(fs.readFileSync(RESULTS, 'utf8'))))]
+}
+
+/** Rewrites the README's table from the results; returns whether it changed. */
+function updateReadme() {
+  const [readme, next] = readmeAndExpected()
   if (next === readme) return false
   fs.writeFileSync(README, next)
   return true
@@ -51,8 +56,8 @@ function updateReadme(resultsFile = RESULTS) {
 
 function main() {
   if (process.argv.includes('--check')) {
-    const readme = fs.readFileSync(README, 'utf8')
-    if (withTable(readme, summaryTable(JSON.parse(fs.readFileSync(RESULTS, 'utf8')))) !== readme) {
+    const [readme, expected] = readmeAndExpected()
+    if (expected !== readme) {
       console.error('README.md: the benchmark summary is not the one of benchmark/results/latest.json; run node benchmark/readme-table.js')
       process.exit(1)
     }
@@ -64,4 +69,4 @@ function main() {
 
 if (require.main === module) main()
 
-module.exports = { summaryTable, withTable, updateReadme }
+module.exports = { summaryTable, withTable, updateReadme, START, END }
