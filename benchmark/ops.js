@@ -11,7 +11,7 @@ const { performance } = require('node:perf_hooks')
 const { childMain, runChild } = require('./proc')
 const { openStore } = require('./stores')
 const { makeSession, poolSid } = require('./sessions')
-const { percentiles } = require('./stats')
+const { median, percentiles } = require('./stats')
 const { snapshot, foreignLoad, waitQuiet } = require('./cpu')
 
 const NODE_CPU = 0
@@ -218,6 +218,41 @@ async function runOps(redis, config, { log, fail }) {
   return rows
 }
 
+/**
+ * The most 200 B gets per second at 256 in flight that any store could deliver here: the
+ * parse-only floor (benchmark/parse-floor.js) through the same child and harness as the stores,
+ * pinned to the same core, Redis idle. What the get ceiling target is measured against.
+ */
+async function runGetFloor(redis, config) {
+  const pool = 'floor'
+  const poolSize = 1000
+  await redis.fill(pool, 0, poolSize, 200)
+  const job = {
+    store: 'parse-floor',
+    port: redis.port,
+    redisPid: redis.server.pid,
+    size: 200,
+    inflight: 256,
+    pool,
+    poolSize,
+    preWarmOps: config.preWarmOps,
+    preWarmMs: config.preWarmMs,
+    warmMs: config.warmMs,
+    warmOps: config.warmOps,
+    durMs: config.durMs,
+    maxOps: config.maxOps,
+    ops: ['get'],
+  }
+  const runs = []
+  for (let round = 0; round < config.rounds; round++) {
+    const { results } = await runChild(__filename, job, { cpu: NODE_CPU })
+    const [get] = results
+    if (get.errors || get.misses) throw new Error(`parse-only get floor: ${get.errors} errors, ${get.misses} gets without the session`)
+    runs.push(get.opsPerSec)
+  }
+  return { op: 'get', size: 200, inflight: 256, opsPerSec: median(runs), runs }
+}
+
 /** Worst foreign load over a child's timed windows (null when it cannot be read). */
 function worstForeign(res) {
   const loads = res.results.map((r) => r.foreign).filter((x) => typeof x === 'number')
@@ -265,4 +300,4 @@ function kilo(x) {
 
 if (require.main === module) childMain(main)
 
-module.exports = { drive, runOps, busyUsPerOp, REDIS_CPU, NODE_CPU }
+module.exports = { drive, runOps, runGetFloor, busyUsPerOp, REDIS_CPU, NODE_CPU }

@@ -212,6 +212,13 @@ function markdown(results) {
       ),
     )
     out.push('')
+    const floor = results.getFloor
+    if (floor) {
+      out.push(
+        `The floor beside it: a "store" that only JSON.parses each 200 B session, already in memory (no Redis, no socket: benchmark/parse-floor.js), answering the gets of a turn in one later turn, through the same harness at 256 in flight, pinned to core 0: ${rate(floor.opsPerSec)} gets/s (median of ${floor.runs.length}: ${floor.runs.map(rate).join(', ')}). No store that returns parsed sessions gets more here.`,
+      )
+      out.push('')
+    }
   }
 
   const { cells, geomeans: gms } = results.ops
@@ -355,6 +362,7 @@ function summarize(raw) {
     meta: raw.meta,
     failures: raw.failures,
     ceiling: raw.ceiling,
+    getFloor: raw.getFloor || null,
     ops: { cells: opsCells, geomeans: geomeans(opsCells), rows: raw.ops },
     bulk: { cells: ordered(summarizeBulk(raw.bulk), { n: config.bulk.counts, op: config.bulkOps, store: config.bulkStores || config.stores }), rows: raw.bulk },
     http: { cells: ordered(summarizeHttp(raw.http), { route: ['/read', '/write'], store: config.httpStores || config.stores }), rows: raw.http },

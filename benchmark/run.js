@@ -17,7 +17,7 @@ const { execFileSync } = require('node:child_process')
 const { parseArgs } = require('./config')
 const { BenchRedis } = require('./redis')
 const { runChild } = require('./proc')
-const { runOps, REDIS_CPU, NODE_CPU } = require('./ops')
+const { runOps, runGetFloor, REDIS_CPU, NODE_CPU } = require('./ops')
 const { runBulk } = require('./bulk')
 const { runHttp } = require('./http')
 const { writeReport } = require('./report')
@@ -97,6 +97,7 @@ async function main() {
     },
     failures,
     ceiling: [],
+    getFloor: null,
     ops: [],
     bulk: [],
     http: [],
@@ -124,6 +125,8 @@ async function main() {
           raw.ceiling.push({ placement, ...c })
           log(`[ceiling ${placement} core] ${Math.round(c.opsPerSec)} GET/s`)
         }
+        raw.getFloor = await runGetFloor(redis, config)
+        log(`[ceiling] a store that only parses: ${Math.round(raw.getFloor.opsPerSec)} gets/s (200 B, 256 in flight)`)
       })
     }
     if (config.only.includes('ops')) {

@@ -19,9 +19,10 @@ const STORES = {
   // HTTP runs only: express-session's own MemoryStore, no Redis at all, as the ceiling any store
   // could reach in that app.
   memory: { label: "express-session's MemoryStore (no Redis: the HTTP ceiling)", short: 'MemoryStore (ceiling)', open: openMemory, httpOnly: true },
-  // Bulk runs only: all() as JSON.parse of values already in memory, the floor of its stall.
+  // Bulk runs (and the get floor beside the ceiling) only: all() and get() as JSON.parse of values
+  // already in memory, the floor of all()'s stall and of get's rate.
   'parse-floor': {
-    label: 'JSON.parse of the same sessions already in memory, 1,000 per turn (no store, no Redis: the floor of all())',
+    label: 'JSON.parse of the same sessions already in memory (no store, no Redis): all() 1,000 per turn, the floor of its stall; get, the floor of its rate',
     short: 'parse only (floor)',
     open: (options) => require('./parse-floor').openParseFloor(options),
     bulkOnly: true,
