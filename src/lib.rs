@@ -10,6 +10,7 @@ mod direct_open;
 mod entries;
 mod error;
 mod joined_text;
+mod key_set;
 mod keys;
 mod mode;
 mod napi_values;

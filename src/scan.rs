@@ -1,12 +1,11 @@
 //! The SCAN walk of the bulk operations: every key under a prefix on every node that holds
 //! data, each once (SCAN may return a key more than once).
 
-use std::collections::HashSet;
-
 use redis::Value;
 
 use crate::connection::{Connection, ScanNode};
 use crate::error::{Code, StoreError};
+use crate::key_set::KeySet;
 use crate::keys;
 
 /// The whole walk at once (ids, length).
@@ -26,7 +25,7 @@ pub struct Walk<'a> {
     /// The node being walked (`nodes.len()` once the walk is over) and its cursor.
     node: usize,
     cursor: u64,
-    seen: HashSet<Vec<u8>>,
+    seen: KeySet,
 }
 
 impl<'a> Walk<'a> {
@@ -42,7 +41,7 @@ impl<'a> Walk<'a> {
             nodes: conn.scan_nodes().await?,
             node: 0,
             cursor: 0,
-            seen: HashSet::new(),
+            seen: KeySet::new(),
         })
     }
 
@@ -62,7 +61,7 @@ impl<'a> Walk<'a> {
                 .arg(self.count);
             let (next, batch) = parse_scan(self.conn.on_node(&self.nodes[self.node], cmd).await?)?;
             let seen = &mut self.seen;
-            found.extend(batch.into_iter().filter(|key| seen.insert(key.clone())));
+            found.extend(batch.into_iter().filter(|key| seen.insert(key)));
             if next == 0 {
                 self.node += 1;
             }
