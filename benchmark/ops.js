@@ -158,6 +158,12 @@ async function main(job) {
 
 // ---- parent side -------------------------------------------------------------------------
 
+/** What the child measuring one cell of `store` is told; the timings are the run's. */
+function cellJob(redis, config, { store, size, inflight, pool, poolSize, ops }) {
+  const { preWarmOps, preWarmMs, warmMs, warmOps, durMs, maxOps } = config
+  return { store, port: redis.port, redisPid: redis.server.pid, size, inflight, pool, poolSize, preWarmOps, preWarmMs, warmMs, warmOps, durMs, maxOps, ops }
+}
+
 /**
  * Every round runs every cell (placement × size × in flight) once per store, one child each,
  * the placements alternating in order and the stores rotating, so that drift over the run
@@ -180,22 +186,7 @@ async function runOps(redis, config, { log, fail }) {
           const line = []
           for (const store of order) {
             const cell = { round, placement, size, inflight, store }
-            const job = {
-              store,
-              port: redis.port,
-              redisPid: redis.server.pid,
-              size,
-              inflight,
-              pool: `p${size}`,
-              poolSize: config.pool[size],
-              preWarmOps: config.preWarmOps,
-              preWarmMs: config.preWarmMs,
-              warmMs: config.warmMs,
-              warmOps: config.warmOps,
-              durMs: config.durMs,
-              maxOps: config.maxOps,
-              ops: config.ops,
-            }
+            const job = cellJob(redis, config, { store, size, inflight, pool: `p${size}`, poolSize: config.pool[size], ops: config.ops })
             try {
               const res = await measureCell(redis, config, job, budget)
               for (const r of res.results) {
@@ -227,22 +218,7 @@ async function runGetFloor(redis, config) {
   const pool = 'floor'
   const poolSize = 1000
   await redis.fill(pool, 0, poolSize, 200)
-  const job = {
-    store: 'parse-floor',
-    port: redis.port,
-    redisPid: redis.server.pid,
-    size: 200,
-    inflight: 256,
-    pool,
-    poolSize,
-    preWarmOps: config.preWarmOps,
-    preWarmMs: config.preWarmMs,
-    warmMs: config.warmMs,
-    warmOps: config.warmOps,
-    durMs: config.durMs,
-    maxOps: config.maxOps,
-    ops: ['get'],
-  }
+  const job = cellJob(redis, config, { store: 'parse-floor', size: 200, inflight: 256, pool, poolSize, ops: ['get'] })
   const runs = []
   for (let round = 0; round < config.rounds; round++) {
     const { results } = await runChild(__filename, job, { cpu: NODE_CPU })
