@@ -208,7 +208,7 @@ function markdown(results) {
     out.push(
       table(
         ['placement', 'GET ops/s', 'p50', 'command'],
-        results.ceiling.map((c) => [PLACEMENT[c.placement], rate(c.opsPerSec), c.p50Us == null ? '–' : `${num(c.p50Us)} µs`, `\`${c.command}\``]),
+        results.ceiling.map((c) => [PLACEMENT[c.placement], `${rate(c.opsPerSec)}${c.runs && c.runs.length > 1 ? ` (median of ${c.runs.map(rate).join(', ')})` : ''}`, c.p50Us == null ? '–' : `${num(c.p50Us)} µs`, `\`${c.command}\``]),
       ),
     )
     out.push('')

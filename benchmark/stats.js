@@ -20,4 +20,10 @@ function geomean(values) {
   return Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length)
 }
 
-module.exports = { median, percentiles, geomean }
+/** The item whose `key` is the median (the lower middle one of an even count), whole. */
+function medianItem(items, key) {
+  const sorted = [...items].sort((a, b) => a[key] - b[key])
+  return sorted[(sorted.length - 1) >> 1]
+}
+
+module.exports = { median, medianItem, percentiles, geomean }
