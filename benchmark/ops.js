@@ -158,6 +158,11 @@ async function main(job) {
 
 // ---- parent side -------------------------------------------------------------------------
 
+/** The placements in the order round `round` (from 1) visits them: alternating, so drift falls on both. */
+function placementsOf(config, round) {
+  return round % 2 ? config.placements : [...config.placements].reverse()
+}
+
 /** What the child measuring one cell of `store` is told; the timings are the run's. */
 function cellJob(redis, config, { store, size, inflight, pool, poolSize, ops }) {
   const { preWarmOps, preWarmMs, warmMs, warmOps, durMs, maxOps } = config
@@ -176,8 +181,7 @@ async function runOps(redis, config, { log, fail }) {
   let turn = 0
   const budget = { leftMs: config.retryBudgetMs }
   for (let round = 1; round <= config.rounds; round++) {
-    const placements = round % 2 ? config.placements : [...config.placements].reverse()
-    for (const placement of placements) {
+    for (const placement of placementsOf(config, round)) {
       redis.pinTo(REDIS_CPU[placement])
       for (const size of config.sizes) {
         for (const inflight of config.inflights) {
@@ -276,4 +280,4 @@ function kilo(x) {
 
 if (require.main === module) childMain(main)
 
-module.exports = { drive, runOps, runGetFloor, busyUsPerOp, REDIS_CPU, NODE_CPU }
+module.exports = { drive, runOps, runGetFloor, placementsOf, busyUsPerOp, REDIS_CPU, NODE_CPU }

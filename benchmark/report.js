@@ -362,7 +362,7 @@ function summarize(raw) {
     meta: raw.meta,
     failures: raw.failures,
     ceiling: raw.ceiling,
-    getFloor: raw.getFloor || null,
+    getFloor: raw.getFloor,
     ops: { cells: opsCells, geomeans: geomeans(opsCells), rows: raw.ops },
     bulk: { cells: ordered(summarizeBulk(raw.bulk), { n: config.bulk.counts, op: config.bulkOps, store: config.bulkStores || config.stores }), rows: raw.bulk },
     http: { cells: ordered(summarizeHttp(raw.http), { route: ['/read', '/write'], store: config.httpStores || config.stores }), rows: raw.http },

@@ -17,7 +17,7 @@ const { execFileSync } = require('node:child_process')
 const { parseArgs } = require('./config')
 const { BenchRedis } = require('./redis')
 const { runChild } = require('./proc')
-const { runOps, runGetFloor, REDIS_CPU, NODE_CPU } = require('./ops')
+const { runOps, runGetFloor, placementsOf, REDIS_CPU, NODE_CPU } = require('./ops')
 const { runBulk } = require('./bulk')
 const { medianItem } = require('./stats')
 const { runHttp } = require('./http')
@@ -123,16 +123,17 @@ async function main() {
         // One redis-benchmark run moves with the VM as much as a cell does: one per round, the
         // placements alternating, and the median kept.
         const runs = Object.fromEntries(config.placements.map((placement) => [placement, []]))
-        for (let round = 0; round < config.rounds; round++) {
-          for (const placement of round % 2 ? [...config.placements].reverse() : config.placements) {
+        for (let round = 1; round <= config.rounds; round++) {
+          for (const placement of placementsOf(config, round)) {
             redis.pinTo(REDIS_CPU[placement])
             runs[placement].push(await redis.ceiling({ cpu: NODE_CPU, requests: config.ceilingRequests }))
           }
         }
         for (const placement of config.placements) {
+          const rates = runs[placement].map((r) => r.opsPerSec)
           const c = medianItem(runs[placement], 'opsPerSec')
-          raw.ceiling.push({ placement, ...c, runs: runs[placement].map((r) => r.opsPerSec) })
-          log(`[ceiling ${placement} core] ${Math.round(c.opsPerSec)} GET/s (${raw.ceiling.at(-1).runs.map(Math.round).join(', ')})`)
+          raw.ceiling.push({ placement, ...c, runs: rates })
+          log(`[ceiling ${placement} core] ${Math.round(c.opsPerSec)} GET/s (${rates.map(Math.round).join(', ')})`)
         }
         raw.getFloor = await runGetFloor(redis, config)
         log(`[ceiling] a store that only parses: ${Math.round(raw.getFloor.opsPerSec)} gets/s (200 B, 256 in flight)`)
