@@ -290,9 +290,13 @@ impl State {
             let Some(len) = resp::frame_len(unparsed).map_err(|_| ())? else {
                 return Ok(());
             };
-            let value = resp::value(&unparsed[..len]).map_err(|_| ())?;
+            let frame = &unparsed[..len];
+            if !resp::bulk(frame).is_some_and(|bytes| session_reply(&mut self.waiting, bytes, done))
+            {
+                let value = resp::value(frame).map_err(|_| ())?;
+                self.reply(value, done)?;
+            }
             self.input.consume(len);
-            self.reply(value, done)?;
         }
     }
 
@@ -400,6 +404,23 @@ impl Aftermath {
             sink.deliver(env, self.deliveries.into());
         }
     }
+}
+
+/// A GET's value delivered straight from the read buffer, copied once into the joined text;
+/// false when the reply is not the whole answer of a GET (it then takes the general way).
+fn session_reply(waiting: &mut VecDeque<Waiting>, bytes: &[u8], done: &mut Deliveries) -> bool {
+    let Some(head) = waiting.front() else {
+        return false;
+    };
+    if head.commands != 1 || !matches!(head.op, Op::Get { .. }) {
+        return false;
+    }
+    if let Some(w) = waiting.pop_front() {
+        if !w.expired {
+            done.push_session(w.id, bytes);
+        }
+    }
+    true
 }
 
 /// The state a handle's `data` points at (one counted reference, held by the handle).

@@ -45,10 +45,10 @@ impl Entries {
     /// Adds the session `sid` stored as `value`.
     pub fn push(&mut self, sid: &str, value: &[u8]) {
         let sid_units = self.sids.push(sid) as f64;
-        let value_units = match std::str::from_utf8(value) {
-            Ok(text) => self.raws.push(text) as f64,
-            Err(_) => {
-                self.corrupt.push(StoreError::corrupt("not valid UTF-8"));
+        let value_units = match self.raws.push_utf8(value) {
+            Some(units) => units as f64,
+            None => {
+                self.corrupt.push(StoreError::not_utf8());
                 -1.0
             }
         };

@@ -90,10 +90,13 @@ impl StoreError {
         )
     }
 
-    pub fn corrupt(detail: &str) -> Self {
+    /// A stored value that is not UTF-8, so no session's text.
+    pub fn not_utf8() -> Self {
         Self::new(
             Code::Corrupt,
-            format!("{PREFIX}: stored session is unreadable ({detail}); it is treated as absent"),
+            format!(
+                "{PREFIX}: stored session is unreadable (not valid UTF-8); it is treated as absent"
+            ),
         )
     }
 

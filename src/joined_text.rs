@@ -42,14 +42,33 @@ impl JoinedText {
 
     /// Appends `text`; returns its length in UTF-16 code units, what JavaScript slices by.
     pub fn push(&mut self, text: &str) -> usize {
-        let units = if text.is_ascii() {
-            text.len()
+        if text.is_ascii() {
+            self.push_ascii(text.as_bytes())
         } else {
-            self.ascii = false;
-            text.encode_utf16().count()
-        };
+            self.push_other(text)
+        }
+    }
+
+    /// Appends `bytes` when they are UTF-8, as `push` does; `None` (and nothing appended) when
+    /// they are not. ASCII, nearly every session, is checked in one pass, not validated twice.
+    pub fn push_utf8(&mut self, bytes: &[u8]) -> Option<usize> {
+        if bytes.is_ascii() {
+            return Some(self.push_ascii(bytes));
+        }
+        std::str::from_utf8(bytes)
+            .ok()
+            .map(|text| self.push_other(text))
+    }
+
+    fn push_ascii(&mut self, bytes: &[u8]) -> usize {
+        self.bytes.extend_from_slice(bytes);
+        bytes.len()
+    }
+
+    fn push_other(&mut self, text: &str) -> usize {
+        self.ascii = false;
         self.bytes.extend_from_slice(text.as_bytes());
-        units
+        text.encode_utf16().count()
     }
 
     #[cfg(test)]

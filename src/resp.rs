@@ -63,17 +63,27 @@ fn frame_len_within(buf: &[u8], depth: usize) -> Result<Option<usize>, String> {
 
 /// The value of one complete frame (as measured by `frame_len`).
 pub fn value(frame: &[u8]) -> Result<Value, String> {
+    if let Some(bytes) = bulk(frame) {
+        return Ok(Value::BulkString(bytes.to_vec()));
+    }
     let body = &frame[1..frame.len().saturating_sub(2)];
     match frame.first() {
         Some(b'$') if body.first() == Some(&b'-') => Ok(Value::Nil),
-        Some(b'$') => {
-            let start = body.iter().position(|&b| b == b'\r').unwrap_or(0) + 2;
-            Ok(Value::BulkString(body.get(start..).unwrap_or(&[]).to_vec()))
-        }
         Some(b':') => number(body).map(Value::Int),
         Some(b'+') if body == b"OK" => Ok(Value::Okay),
         _ => redis::parse_redis_value(frame).map_err(|e| e.to_string()),
     }
+}
+
+/// The bytes of a bulk string, borrowed from one complete frame; `None` for any other frame
+/// (nil included).
+pub fn bulk(frame: &[u8]) -> Option<&[u8]> {
+    if frame.first() != Some(&b'$') || frame.get(1) == Some(&b'-') {
+        return None;
+    }
+    let body = &frame[1..frame.len().saturating_sub(2)];
+    let start = body.iter().position(|&b| b == b'\r')? + 2;
+    body.get(start..)
 }
 
 fn line_end(buf: &[u8]) -> Option<usize> {
@@ -113,6 +123,15 @@ mod tests {
                 Value::BulkString(Vec::new()),
             ]
         );
+    }
+
+    #[test]
+    fn bulk_strings_are_borrowed_and_nothing_else_is_one() {
+        assert_eq!(bulk(b"$5\r\nhe\r\no\r\n"), Some(&b"he\r\no"[..]));
+        assert_eq!(bulk(b"$0\r\n\r\n"), Some(&b""[..]));
+        for other in [&b"$-1\r\n"[..], b":5\r\n", b"+OK\r\n", b"-ERR $5\r\n"] {
+            assert_eq!(bulk(other), None, "{other:?}");
+        }
     }
 
     #[test]

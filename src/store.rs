@@ -101,10 +101,7 @@ impl Op {
             Op::Get { .. } => match first(&mut replies) {
                 Err(failed) => failed,
                 Ok(Value::Nil) => Reply::Nil,
-                Ok(Value::BulkString(bytes)) => match String::from_utf8(bytes) {
-                    Ok(text) => Reply::Text(text),
-                    Err(_) => Reply::Corrupt(StoreError::corrupt("not valid UTF-8")),
-                },
+                Ok(Value::BulkString(bytes)) => session_text(bytes),
                 Ok(other) => unexpected(other),
             },
             Op::Set { .. } => match first(&mut replies) {
@@ -123,6 +120,14 @@ impl Op {
             },
             Op::Destroy { .. } => deleted(replies),
         }
+    }
+}
+
+/// A GET's value: the session's text, or corrupt when it is not UTF-8.
+pub fn session_text(bytes: Vec<u8>) -> Reply {
+    match String::from_utf8(bytes) {
+        Ok(text) => Reply::Text(text),
+        Err(_) => Reply::Corrupt(StoreError::not_utf8()),
     }
 }
 
