@@ -81,7 +81,7 @@ pub fn bulk(frame: &[u8]) -> Option<&[u8]> {
     if frame.first() != Some(&b'$') || frame.get(1) == Some(&b'-') {
         return None;
     }
-    let body = &frame[1..frame.len().saturating_sub(2)];
+    let body = frame.get(1..frame.len().checked_sub(2)?)?;
     let start = body.iter().position(|&b| b == b'\r')? + 2;
     body.get(start..)
 }
@@ -129,7 +129,14 @@ mod tests {
     fn bulk_strings_are_borrowed_and_nothing_else_is_one() {
         assert_eq!(bulk(b"$5\r\nhe\r\no\r\n"), Some(&b"he\r\no"[..]));
         assert_eq!(bulk(b"$0\r\n\r\n"), Some(&b""[..]));
-        for other in [&b"$-1\r\n"[..], b":5\r\n", b"+OK\r\n", b"-ERR $5\r\n"] {
+        for other in [
+            &b"$-1\r\n"[..],
+            b":5\r\n",
+            b"+OK\r\n",
+            b"-ERR $5\r\n",
+            b"$",
+            b"$5",
+        ] {
             assert_eq!(bulk(other), None, "{other:?}");
         }
     }
