@@ -86,6 +86,9 @@ function redisUsPerGetOnNodesCore(results) {
   return shares.length ? Math.min(...shares) : null
 }
 
+// redis-benchmark runs that differ by more than this say more about the VM than about Redis.
+const MAX_CEILING_SPREAD = 1.5
+
 function ceilingTargets(results) {
   const floor = results.getFloor
   const redisUs = redisUsPerGetOnNodesCore(results)
@@ -108,7 +111,16 @@ function ceilingTargets(results) {
         `; a store that only parses (no Redis) gets ${Math.round(floor.opsPerSec / 1000)}k/s here; beside Redis's ${redisUs.toFixed(2)} µs of the core per get ` +
         `(the core's time per get less the client's CPU, the least of the stores' cells) it would get ${Math.round(most / 1000)}k/s = ${pct(most)} of redis-benchmark`
     }
-    const verdict = share >= 0.85 ? met(true) : most != null && most < 0.85 * ceiling.opsPerSec ? '**not met: out of reach here** (the floor is under 85%)' : met(false)
+    const runs = ceiling.runs && ceiling.runs.length ? ceiling.runs : [ceiling.opsPerSec]
+    const [low, high] = [Math.min(...runs), Math.max(...runs)]
+    const verdict =
+      high > MAX_CEILING_SPREAD * low
+        ? `**no verdict**: redis-benchmark's runs ranged ${Math.round(low / 1000)}k–${Math.round(high / 1000)}k GET/s, no ceiling to measure against`
+        : share >= 0.85
+          ? met(true)
+          : most != null && most < 0.85 * ceiling.opsPerSec
+            ? '**not met: out of reach here** (the floor is under 85%)'
+            : met(false)
     return [
       `get 200 B at 256 in flight ≥ 85% of redis-benchmark -P 16 (${ceiling.placement} core)`,
       `${share == null ? '–' : `${Math.round(share * 100)}%`} (${get ? Math.round(get.opsPerSec / 1000) : '–'}k of ${Math.round(ceiling.opsPerSec / 1000)}k); ` +
