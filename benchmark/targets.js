@@ -73,6 +73,9 @@ function bulkTargets(results) {
   return rows
 }
 
+/** A cell the get-ceiling target is about: get 200 B at 256 in flight, as redis-benchmark -d 200. */
+const isCeilingGet = (c) => c.op === 'get' && c.size === 200 && c.inflight === 256
+
 /**
  * Redis's time per get with Redis on Node's core: the core's time per get less the client
  * process's CPU, in the get 200 B ×256 cells there (the core is busy throughout); the least any
@@ -80,7 +83,7 @@ function bulkTargets(results) {
  */
 function redisUsPerGetOnNodesCore(results) {
   const shares = results.ops.cells
-    .filter((c) => c.op === 'get' && c.size === 200 && c.inflight === 256 && c.placement === 'same' && Number.isFinite(c.cpuUsPerOp))
+    .filter((c) => isCeilingGet(c) && c.placement === 'same' && Number.isFinite(c.cpuUsPerOp))
     .map((c) => 1e6 / c.opsPerSec - c.cpuUsPerOp)
     .filter((us) => us > 0)
   return shares.length ? Math.min(...shares) : null
@@ -93,9 +96,7 @@ function ceilingTargets(results) {
   const floor = results.getFloor
   const redisUs = redisUsPerGetOnNodesCore(results)
   return (results.ceiling || []).map((ceiling) => {
-    const get = results.ops.cells.find(
-      (c) => c.store === STORE && c.op === 'get' && c.size === 200 && c.inflight === 256 && c.placement === ceiling.placement,
-    )
+    const get = results.ops.cells.find((c) => isCeilingGet(c) && c.store === STORE && c.placement === ceiling.placement)
     const share = get ? get.opsPerSec / ceiling.opsPerSec : null
     const bound = get ? 1e6 / get.busyUsPerOp : null
     const pct = (rate) => `${Math.round((rate / ceiling.opsPerSec) * 100)}%`

@@ -74,25 +74,21 @@ impl PlainReplies {
         match delivery {
             Delivery::Reply(id, Reply::Nil) => self.push(id, PlainReply::Nil, 0.0),
             Delivery::Reply(id, Reply::Int(n)) => self.push(id, PlainReply::Int, n as f64),
-            Delivery::Reply(id, Reply::Text(value)) => {
-                if !self.join(id, value.as_bytes(), text_hint) {
-                    return Some(Delivery::Reply(id, Reply::Text(value)));
-                }
+            // A `String` is UTF-8 already: only its room is checked.
+            Delivery::Reply(id, Reply::Text(value)) if self.room_for(value.len(), text_hint) => {
+                let units = self.text.push(&value);
+                self.push(id, PlainReply::Text, units as f64);
             }
             other => return Some(other),
         }
         None
     }
 
-    /// Joins `bytes` as `id`'s value; false (nothing joined) when they are not UTF-8 or would
-    /// make the text longer than MAX_JOINED_BYTES (far below V8's longest string). The first
-    /// value joined reserves `text_hint` bytes.
+    /// Joins `bytes` as `id`'s value; false (nothing joined) when they are not UTF-8 or there
+    /// is no room for them.
     fn join(&mut self, id: u32, bytes: &[u8], text_hint: usize) -> bool {
-        if self.text.len() + bytes.len() > MAX_JOINED_BYTES {
+        if !self.room_for(bytes.len(), text_hint) {
             return false;
-        }
-        if self.text.is_empty() {
-            self.text.reserve(text_hint.max(bytes.len()));
         }
         match self.text.push_utf8(bytes) {
             Some(units) => {
@@ -101,6 +97,18 @@ impl PlainReplies {
             }
             None => false,
         }
+    }
+
+    /// Whether `len` more bytes keep the text within MAX_JOINED_BYTES (far below V8's longest
+    /// string); the first value joined reserves `text_hint` bytes.
+    fn room_for(&mut self, len: usize, text_hint: usize) -> bool {
+        if self.text.len() + len > MAX_JOINED_BYTES {
+            return false;
+        }
+        if self.text.is_empty() {
+            self.text.reserve(text_hint.max(len));
+        }
+        true
     }
 
     fn push(&mut self, id: u32, kind: PlainReply, number: f64) {
