@@ -136,7 +136,7 @@ async function main() {
           log(`[ceiling ${placement} core] ${Math.round(c.opsPerSec)} GET/s (${rates.map(Math.round).join(', ')})`)
         }
         raw.getFloor = await runGetFloor(redis, config)
-        log(`[ceiling] a store that only parses: ${Math.round(raw.getFloor.opsPerSec)} gets/s (200 B, 256 in flight)`)
+        log(`[ceiling] a store that only parses: ${Math.round(raw.getFloor.opsPerSec)} gets/s, with a Promise per get ${Math.round(raw.getFloor.withPromise.opsPerSec)} (200 B, 256 in flight)`)
       })
     }
     if (config.only.includes('ops')) {

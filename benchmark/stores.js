@@ -27,6 +27,15 @@ const STORES = {
     open: (options) => require('./parse-floor').openParseFloor(options),
     bulkOnly: true,
   },
+  // The get floor beside the ceiling only: the same, each get returning the Promise SPEC.md asks
+  // of every store method.
+  'parse-floor-promise': {
+    label: 'JSON.parse of the same sessions already in memory, each get returning a Promise as SPEC.md asks of every store method (no store, no Redis): the floor of get\'s rate for a store that keeps SPEC',
+    short: 'parse + Promise (floor)',
+    open: (options) => require('./parse-floor').openParseFloor({ ...options, promisePerCall: true }),
+    bulkOnly: true,
+    onRequest: true,
+  },
 }
 const STORE_NAMES = Object.keys(STORES)
 
