@@ -152,7 +152,7 @@ function targetsMarkdown(results) {
   ].join('\n')
 }
 
-module.exports = { targetsMarkdown }
+module.exports = { targetsMarkdown, ceilingTargets }
 
 if (require.main === module) {
   const fs = require('node:fs')

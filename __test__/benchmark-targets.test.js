@@ -1,0 +1,72 @@
+'use strict'
+// The get-ceiling target's verdict (benchmark/targets.js) is what says "out of reach" in the
+// benchmark's results: it must judge against the floor a store keeping SPEC can reach (the
+// parse-only floor with a Promise per get), beside Redis's share of the core when they share it,
+// and give no verdict when redis-benchmark's own runs disagree.
+
+const test = require('ava')
+const { ceilingTargets } = require('../benchmark/targets')
+
+const getCell = (store, placement, opsPerSec, cpuUsPerOp) => ({
+  store,
+  placement,
+  op: 'get',
+  size: 200,
+  inflight: 256,
+  opsPerSec,
+  busyUsPerOp: cpuUsPerOp,
+  cpuUsPerOp,
+})
+
+function results({ rsOther = 600e3, otherRuns = [1e6, 1e6, 1e6], floor = { opsPerSec: 900e3, runs: [900e3], withPromise: { opsPerSec: 800e3, runs: [800e3] } } } = {}) {
+  return {
+    getFloor: floor,
+    ceiling: [
+      { placement: 'same', opsPerSec: 700e3, runs: [700e3, 700e3, 700e3] },
+      { placement: 'other', opsPerSec: 1e6, runs: otherRuns },
+    ],
+    ops: {
+      cells: [
+        // Same core: 2 µs per get of which 1.2 µs the client's, 1.0 µs for the slower store:
+        // Redis's share of the core is the least, 0.8 µs.
+        getCell('rs', 'same', 500e3, 1.2),
+        getCell('cr10-node-redis', 'same', 250e3, 3),
+        getCell('rs', 'other', rsOther, 1.5),
+      ],
+    },
+  }
+}
+
+const row = (rows, placement) => rows.find(([name]) => name.includes(`(${placement} core)`))
+
+test('the floor with a Promise per get decides "out of reach" where the parse-only floor would not', (t) => {
+  const [, text, verdict] = row(ceilingTargets(results()), 'other')
+  t.is(verdict, '**not met: out of reach here** (the floor is under 85%)')
+  t.true(text.startsWith('60% (600k of 1000k)'))
+  t.true(text.includes('900k/s here, 800k/s when each get also returns the Promise'))
+  t.true(text.endsWith('= 80% of redis-benchmark'))
+})
+
+test('runs from before the Promise floor are judged against the parse-only floor', (t) => {
+  const [, text, verdict] = row(ceilingTargets(results({ floor: { opsPerSec: 900e3, runs: [900e3] } })), 'other')
+  t.is(verdict, '**not met**')
+  t.false(text.includes('Promise'))
+  t.true(text.endsWith('gets 900k/s here = 90% of redis-benchmark'))
+})
+
+test("with Redis on Node's core the floor is taken beside Redis's least share of the core", (t) => {
+  const [, text, verdict] = row(ceilingTargets(results()), 'same')
+  // 1e6 / (1.25 µs for the floor with a Promise + 0.8 µs for Redis) = 488k/s, 70% of 700k.
+  t.true(text.includes("beside Redis's 0.80 µs of the core per get"))
+  t.true(text.endsWith('it would get 488k/s = 70% of redis-benchmark'))
+  t.is(verdict, '**not met: out of reach here** (the floor is under 85%)')
+})
+
+test('85% of redis-benchmark is met whatever the floor', (t) => {
+  t.is(row(ceilingTargets(results({ rsOther: 850e3 })), 'other')[2], '**met**')
+})
+
+test("no verdict when redis-benchmark's runs differ by more than 1.5x, even one that reads as met", (t) => {
+  const [, , verdict] = row(ceilingTargets(results({ rsOther: 900e3, otherRuns: [1.6e6, 1e6, 1e6] })), 'other')
+  t.true(verdict.startsWith("**no verdict**: redis-benchmark's runs ranged 1000k–1600k GET/s"))
+})
