@@ -7,7 +7,7 @@
 const { performance, monitorEventLoopDelay } = require('node:perf_hooks')
 const { childMain, runChild } = require('./proc')
 const { openStore } = require('./stores')
-const { median } = require('./stats')
+const { median, maxOf } = require('./stats')
 
 const EXPECT = {
   length: (value, n) => value === n,
@@ -70,6 +70,8 @@ async function main(job, ask) {
       stallMs: Math.max(...runs.map((x) => x.stallMs)),
       slowestUs: worst ? worst.us : null,
       slowestCommand: worst ? worst.command : null,
+      slowestKindMedianUs: worst ? worst.kindMedianUs : null,
+      slowestScanUs: maxOf(runs.map((x) => x.slowest && x.slowest.scanUs)),
     })
   }
   await close()

@@ -6,7 +6,7 @@ const { targetsMarkdown } = require('./targets')
 const fs = require('node:fs')
 const path = require('node:path')
 const { STORES, anchorFor, anchorCell } = require('./stores')
-const { median, geomean } = require('./stats')
+const { median, maxOf, geomean } = require('./stats')
 const { chart } = require('./svg')
 
 /** Groups rows by `keyOf`, keeping insertion order. */
@@ -103,6 +103,8 @@ function summarizeBulk(rows, anchor = 'cr10-node-redis') {
       stallMs: Math.max(...group.map((r) => r.stallMs)),
       slowestUs: worst ? worst.slowestUs : null,
       slowestCommand: worst ? worst.slowestCommand : null,
+      slowestKindMedianUs: worst ? worst.slowestKindMedianUs : null,
+      slowestScanUs: maxOf(group.map((r) => r.slowestScanUs)),
     })
   }
   return cells
@@ -289,7 +291,7 @@ function markdown(results) {
     out.push(
       'Time of one call (median over runs); **×** = cr10 + node-redis 5 time ÷ this store\'s (above 1 is faster); ' +
         '**busy** = main-thread time; **stall** = longest event-loop delay (monitorEventLoopDelay, 1 ms resolution); ' +
-        '**slowest command** = longest Redis command in SLOWLOG (slowlog-log-slower-than 0, reset before each call).',
+        '**slowest command** = longest Redis command in SLOWLOG (slowlog-log-slower-than 0, reset before each call), with the median time of the commands of its name in the same calls.',
     )
     out.push('')
     // A store that offers only some operations (the parse floor) shows only those.
@@ -299,7 +301,7 @@ function markdown(results) {
         ? [num(c.n), c.op, short(c.store), 'not supported', '', '', '', '']
         : c.error
           ? [num(c.n), c.op, short(c.store), `**fails** (${c.failedRounds}/${c.rounds}): ${c.error}`, '', '', '', '']
-          : [num(c.n), c.op, short(c.store), `${num(c.ms, 1)} ms`, times(c.ratio), `${num(c.busyMs, 1)} ms`, `${num(c.stallMs, 1)} ms`, `${num(c.slowestUs)} µs \`${c.slowestCommand}\``],
+          : [num(c.n), c.op, short(c.store), `${num(c.ms, 1)} ms`, times(c.ratio), `${num(c.busyMs, 1)} ms`, `${num(c.stallMs, 1)} ms`, `${num(c.slowestUs)} µs \`${c.slowestCommand}\`${c.slowestKindMedianUs != null ? ` (median ${num(c.slowestKindMedianUs)} µs)` : ''}`],
     )
     out.push(table(['sessions', 'op', 'store', 'time', '×', 'busy', 'stall', 'slowest command'], rows))
     out.push('')

@@ -20,10 +20,15 @@ function geomean(values) {
   return Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length)
 }
 
+/** The largest of `values` that are numbers (others are left out), or null if none is. */
+function maxOf(values) {
+  return values.reduce((max, x) => (typeof x === 'number' && Number.isFinite(x) && (max === null || x > max) ? x : max), null)
+}
+
 /** The item whose `key` is the median (the lower middle one of an even count), whole. */
 function medianItem(items, key) {
   const sorted = [...items].sort((a, b) => a[key] - b[key])
   return sorted[(sorted.length - 1) >> 1]
 }
 
-module.exports = { median, medianItem, percentiles, geomean }
+module.exports = { median, medianItem, maxOf, percentiles, geomean }
