@@ -1,6 +1,6 @@
 'use strict'
 // What a run measures, by mode, and the command-line flags that adjust it.
-//   npm run bench                 full run (~25 min on 2 cores)
+//   npm run bench                 full run (25–30 min on 2 cores)
 //   npm run bench -- --quick      under 2 minutes (also BENCH_QUICK=1)
 //   node benchmark/run.js --smoke CI's check that the harness works (< 60 s)
 // Flags: --rounds N (every phase)  --duration MS (timed window per operation)  --only ops,bulk,http,ceiling
