@@ -8,6 +8,7 @@ const { startRedis } = require('../scripts/redis-server')
 const { pin } = require('./proc')
 const { makeSession, poolSid } = require('./sessions')
 const { median, maxOf } = require('./stats')
+const { describeArgs } = require('../scripts/slowlog')
 
 const ADMIN_NAME = 'bench-admin'
 const TTL = 86400
@@ -90,7 +91,7 @@ class BenchRedis {
       const command = String(args[0]).toUpperCase()
       if (!byName.has(command)) byName.set(command, [])
       byName.get(command).push(micros)
-      if (!worst || micros > worst.us) worst = { us: micros, command: describe(args), name: command }
+      if (!worst || micros > worst.us) worst = { us: micros, command: describeArgs(args), name: command }
     }
     if (!worst) return null
     return { us: worst.us, command: worst.command, kindMedianUs: median(byName.get(worst.name)), scanUs: maxOf(byName.get('SCAN') || []) }
@@ -115,14 +116,6 @@ class BenchRedis {
     this.admin.disconnect()
     await this.server.close()
   }
-}
-
-/** A SLOWLOG entry's arguments, short: `SCAN 1234 MATCH sess:* COUNT 100`, `MGET (1000 keys)`. */
-function describe(args) {
-  const more = /^\.\.\. \((\d+) more arguments\)$/.exec(String(args[args.length - 1]))
-  const count = more ? args.length - 1 + Number(more[1]) : args.length
-  if (count <= 7) return args.map((a) => String(a).slice(0, 40)).join(' ')
-  return `${String(args[0]).toUpperCase()} (${count - 1} keys)`
 }
 
 function run(cmd, args) {
