@@ -33,6 +33,7 @@
 // its kind, is reported as a pause and not counted; a kind slow at the median, or a command with
 // no like (one MGET of every key), counts. bulk.test.js checks the 500-key bound itself.
 
+const fs = require('node:fs')
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
@@ -80,7 +81,21 @@ async function populate(r, prefix) {
   return bytes
 }
 
-/** Runs op while measuring event-loop delay, peak RSS and time. */
+/**
+ * CPU time the hypervisor gave to other guests, summed over this VM's cores (the "steal" column
+ * of /proc/stat, in 10 ms ticks): reported beside each step, so a stall of the machine shows.
+ * Null where /proc/stat has no such column.
+ */
+function stealMs() {
+  try {
+    const steal = Number(fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/)[8])
+    return Number.isFinite(steal) ? steal * 10 : null
+  } catch {
+    return null
+  }
+}
+
+/** Runs op while measuring event-loop delay, peak RSS, time and the machine's steal time. */
 async function measure(label, op) {
   gc()
   const rss0 = process.memoryUsage.rss()
@@ -90,6 +105,7 @@ async function measure(label, op) {
     if (rss > peak) peak = rss
   }, 5)
   const h = monitorEventLoopDelay({ resolution: 1 })
+  const steal0 = stealMs()
   h.enable()
   const t0 = process.hrtime.bigint()
   const result = await op()
@@ -98,7 +114,8 @@ async function measure(label, op) {
   clearInterval(sampler)
   const rss = process.memoryUsage.rss()
   if (rss > peak) peak = rss
-  return { label, result, ms, maxStallMs: h.max / 1e6, p99StallMs: h.percentile(99) / 1e6, rssGrowth: peak - rss0 }
+  const steal = steal0 === null ? null : stealMs() - steal0
+  return { label, result, ms, maxStallMs: h.max / 1e6, p99StallMs: h.percentile(99) / 1e6, rssGrowth: peak - rss0, steal }
 }
 
 /** What returning N parsed sessions stalls with no store: the values in memory, parsed a slice per turn. */
@@ -159,7 +176,7 @@ function limits(res) {
 
 const describeRun = (res) =>
   `run ${res.attempt}: ${N} sessions, ${mb(res.bytes)} stored; ` +
-  [...res.steps, res.floor].map((s) => `${s.label} ${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms (p99 ${s.p99StallMs.toFixed(1)}), RSS +${mb(s.rssGrowth)}`).join('; ') +
+  [...res.steps, res.floor].map((s) => `${s.label} ${s.ms.toFixed(0)} ms, max stall ${s.maxStallMs.toFixed(1)} ms (p99 ${s.p99StallMs.toFixed(1)}), RSS +${mb(s.rssGrowth)}${s.steal ? `, steal ${s.steal} ms` : ''}`).join('; ') +
   `; SLOWLOG of ${res.logged} commands: over ${SLOW_US / 1000} ms ${res.slow.length ? res.slow.join('; ') : 'none'}` +
   (res.paused.length ? `; paused (over ${PAUSE_FACTOR} x the median of their kind, not counted) ${res.paused.join('; ')}` : '')
 
