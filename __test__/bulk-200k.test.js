@@ -33,7 +33,6 @@
 // its kind, is reported as a pause and not counted; a kind slow at the median, or a command with
 // no like (one MGET of every key), counts. bulk.test.js checks the 500-key bound itself.
 
-const fs = require('node:fs')
 const v8 = require('node:v8')
 const vm = require('node:vm')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
@@ -43,6 +42,7 @@ const { named: RedisStore } = require('./helpers/forms')
 const { rawCommands, rawCommand } = require('./helpers/redis')
 const { closeQuietly, mb, MB } = require('../scripts/fault-tools')
 const { parseInSlices } = require('../benchmark/parse-floor')
+const { snapshot } = require('../benchmark/cpu')
 const { judgeSlow, describeJudged, PAUSE_FACTOR } = require('../scripts/slowlog')
 const Redis = require('ioredis')
 
@@ -81,20 +81,6 @@ async function populate(r, prefix) {
   return bytes
 }
 
-/**
- * CPU time the hypervisor gave to other guests, summed over this VM's cores (the "steal" column
- * of /proc/stat, in 10 ms ticks): reported beside each step, so a stall of the machine shows.
- * Null where /proc/stat has no such column.
- */
-function stealMs() {
-  try {
-    const steal = Number(fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/)[8])
-    return Number.isFinite(steal) ? steal * 10 : null
-  } catch {
-    return null
-  }
-}
-
 /** Runs op while measuring event-loop delay, peak RSS, time and the machine's steal time. */
 async function measure(label, op) {
   gc()
@@ -105,7 +91,7 @@ async function measure(label, op) {
     if (rss > peak) peak = rss
   }, 5)
   const h = monitorEventLoopDelay({ resolution: 1 })
-  const steal0 = stealMs()
+  const cpu0 = snapshot()
   h.enable()
   const t0 = process.hrtime.bigint()
   const result = await op()
@@ -114,7 +100,10 @@ async function measure(label, op) {
   clearInterval(sampler)
   const rss = process.memoryUsage.rss()
   if (rss > peak) peak = rss
-  const steal = steal0 === null ? null : stealMs() - steal0
+  // CPU time the hypervisor gave to other guests, summed over this VM's cores: a stall of the
+  // machine shows here.
+  const cpu1 = snapshot()
+  const steal = cpu0 && cpu1 ? cpu1.stealMs - cpu0.stealMs : null
   return { label, result, ms, maxStallMs: h.max / 1e6, p99StallMs: h.percentile(99) / 1e6, rssGrowth: peak - rss0, steal }
 }
 
