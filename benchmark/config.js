@@ -39,7 +39,8 @@ const MODES = {
     quietWaitMs: 30000,
     retryBudgetMs: 300000,
     bulk: { counts: [1000, 200000], rounds: 3, reps: { 1000: 5, 200000: 1 } },
-    http: { rounds: 2, sessions: 10000, connections: 32, warmS: 2, durationS: 5 },
+    // Every store's server stays up through the part; its windows are interleaved (http.js).
+    http: { rounds: 6, sessions: 10000, connections: 32, warmS: 3, durationS: 2 },
     ceilingRequests: 2000000,
   },
   quick: {

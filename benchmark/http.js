@@ -5,8 +5,14 @@
 //           calls get + touch), GET /write changes it (get + set). GET /__stats (outside the
 //           session middleware) reports main-thread busy time and how many requests found
 //           no session (which would mean the cookies are wrong: a harness failure).
-//   load:   autocannon against each route (first a warm-up of all routes mixed, then a timed run
-//           per route), sending the `n` signed session cookies round-robin.
+//   load:   autocannon against every server (first a warm-up of each on all routes mixed, then
+//           the timed windows of the schedule, one store and route each), sending the `n` signed
+//           session cookies round-robin.
+//
+// Every store's server runs for the whole part, idle but in its own windows, so the rounds can
+// be many short windows interleaved: the VM's speed drifts 30-40% over tens of seconds (one run
+// with a server per store and round, 2 rounds of 5 s windows, had a store at 3,191 req/s in one
+// round and 4,278 in the next), and a round's windows now lie seconds apart, not a minute.
 
 const http = require('node:http')
 const path = require('node:path')
@@ -15,6 +21,7 @@ const { childMain, runChild } = require('./proc')
 const { sidFor, makeSession } = require('./sessions')
 
 const SECRET = 'connect-redis-rs benchmark'
+const ROUTES = ['/read', '/write']
 const COOKIE = 'connect.sid'
 
 const sidOf = (i) => sidFor(`http-${i}`)
@@ -77,7 +84,10 @@ function serverStats(port) {
   })
 }
 
-/** Warms all routes together, then times each in turn between two /__stats snapshots of the server. */
+/**
+ * Warms each server on all routes together, then times each window of the schedule between two
+ * /__stats snapshots of its server.
+ */
 async function load(job) {
   const autocannon = require('autocannon')
   const signature = require(require.resolve('cookie-signature', { paths: [path.dirname(require.resolve('express-session'))] }))
@@ -88,21 +98,24 @@ async function load(job) {
     return req
   }
   // autocannon runs for whole seconds (at least one).
-  const hit = (routes, duration) =>
+  const hit = (port, routes, duration) =>
     autocannon({
-      url: `http://127.0.0.1:${job.port}`,
+      url: `http://127.0.0.1:${port}`,
       connections: job.connections,
       duration: Math.max(1, Math.round(duration)),
       requests: routes.map((route) => ({ method: 'GET', path: route, setupRequest })),
     })
   // Warm the server on every route at once before timing any (else the first pays the JIT alone).
-  if (job.warmS > 0) await hit(job.routes, job.warmS)
+  if (job.warmS > 0) for (const { port } of job.servers) await hit(port, ROUTES, job.warmS)
   const results = []
-  for (const route of job.routes) {
-    const before = await serverStats(job.port)
-    const result = await hit([route], job.durationS)
-    const after = await serverStats(job.port)
+  for (const { round, store, route } of job.schedule) {
+    const { port } = job.servers.find((s) => s.store === store)
+    const before = await serverStats(port)
+    const result = await hit(port, [route], job.durationS)
+    const after = await serverStats(port)
     results.push({
+      round,
+      store,
       route,
       total: result.requests.total,
       reqPerSec: result.requests.total / result.duration,
@@ -122,45 +135,73 @@ async function load(job) {
 
 // ---- parent side -------------------------------------------------------------------------
 
-const ROUTES = ['/read', '/write']
-
 /**
- * For each round and store (rotating): a server child on `serverCpu` (Redis pinned beside it on
- * `redisCpu`), loaded by an autocannon child on `loadCpu`, one route after the other.
+ * Starts every store's server on `serverCpu` (Redis pinned beside it on `redisCpu`), then one
+ * autocannon child on `loadCpu` that runs the rounds: in each, every store (in rotating order)
+ * on both routes (in alternating order), one window each.
  */
 async function runHttp(redis, config, { log, fail, serverCpu, loadCpu, redisCpu }) {
-  const rows = []
-  const stores = config.httpStores
-  const { sessions, connections, warmS, durationS } = config.http
+  const { sessions, connections, warmS, durationS, rounds } = config.http
   redis.pinTo(redisCpu)
-  let turn = 0
-  for (let round = 1; round <= config.http.rounds; round++) {
-    turn++
-    const line = []
-    for (const store of stores.map((_, k) => stores[(k + turn) % stores.length])) {
-      const serve = async (what, { port }) => {
-        const routes = round % 2 ? ROUTES : [...ROUTES].reverse()
-        const job = { role: 'load', port, routes, n: sessions, connections, warmS, durationS }
-        for (const r of await runChild(__filename, job, { cpu: loadCpu, timeoutMs: 60000 + 4000 * (warmS + durationS) })) {
-          const row = { round, store, ...r }
-          rows.push(row)
-          line.push(`${store} ${r.route} ${Math.round(r.reqPerSec)}/s`)
-          if (r.non2xx || r.errors || r.timeouts || r.missing || !r.total) {
-            fail(`http ${store} ${r.route}: ${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.missing} without their session`)
-          }
-        }
-      }
-      const job = { role: 'server', store, redisPort: redis.port, n: sessions, size: 200 }
-      try {
-        await runChild(__filename, job, { cpu: serverCpu, onAsk: serve, timeoutMs: 120000 + 8000 * (warmS + durationS) })
-      } catch (err) {
-        fail(`http ${store}: ${err.message}`)
-      }
+  const stores = config.httpStores
+  const schedule = []
+  for (let round = 1; round <= rounds; round++) {
+    const routes = round % 2 ? ROUTES : [...ROUTES].reverse()
+    for (const store of stores.map((_, k) => stores[(k + round) % stores.length])) {
+      for (const route of routes) schedule.push({ round, store, route })
     }
-    log(`[http r${round}] ${line.join(' | ')}`)
+  }
+  const loadS = stores.length * warmS + schedule.length * (durationS + 1)
+  const servers = []
+  let rows = []
+  try {
+    for (const store of stores) {
+      const server = await startServer({ role: 'server', store, redisPort: redis.port, n: sessions, size: 200 }, serverCpu, 120000 + 3000 * loadS)
+      if (server.error) fail(`http ${store}: ${server.error.message}`)
+      else servers.push(server)
+    }
+    const up = servers.map((s) => s.store)
+    const job = { role: 'load', servers: servers.map(({ store, port }) => ({ store, port })), schedule: schedule.filter((w) => up.includes(w.store)), n: sessions, connections, warmS, durationS }
+    rows = await runChild(__filename, job, { cpu: loadCpu, timeoutMs: 60000 + 2000 * loadS }).catch((err) => {
+      fail(`http load: ${err.message}`)
+      return []
+    })
+  } finally {
+    for (const server of servers) server.release()
+    for (const server of servers) {
+      await server.exited.catch((err) => fail(`http ${server.store}: ${err.message}`))
+    }
+  }
+  for (const r of rows) {
+    if (r.non2xx || r.errors || r.timeouts || r.missing || !r.total) {
+      fail(`http ${r.store} ${r.route}: ${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.missing} without their session`)
+    }
+  }
+  for (let round = 1; round <= rounds; round++) {
+    log(`[http r${round}] ${rows.filter((r) => r.round === round).map((r) => `${r.store} ${r.route} ${Math.round(r.reqPerSec)}/s`).join(' | ')}`)
   }
   await redis.flush()
   return rows
+}
+
+/**
+ * Starts one server child; resolves once it listens, with its port, `release` (lets it close) and
+ * `exited` (its end), or with `error` if it ended before listening.
+ */
+function startServer(job, cpu, timeoutMs) {
+  return new Promise((resolve) => {
+    let release
+    const released = new Promise((r) => (release = r))
+    const exited = runChild(__filename, job, {
+      cpu,
+      timeoutMs,
+      onAsk: (what, { port }) => {
+        resolve({ store: job.store, port, release, exited })
+        return released
+      },
+    })
+    exited.catch((error) => resolve({ store: job.store, error }))
+  })
 }
 
 if (require.main === module) childMain((job, ask) => (job.role === 'server' ? server(job, ask) : load(job)))

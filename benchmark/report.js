@@ -315,7 +315,7 @@ function markdown(results) {
       `express ${m.versions.express} + express-session ${m.versions['express-session']} (resave: false); ` +
         `GET /read reads the session (get + touch), GET /write changes it (get + set); ${num(h.sessions)} sessions of 200 B, ` +
         `their signed cookies sent round-robin by autocannon ${m.versions.autocannon} from another process ` +
-        `(${h.connections} connections; ${h.warmS} s of warm-up on both routes, then ${h.durationS} s timed per route). Server and Redis on core 0, autocannon on core 1. ` +
+        `(${h.connections} connections). Every store's server runs through the whole part on core 0, with Redis; autocannon on core 1 warms each for ${h.warmS} s on both routes, then times ${h.rounds} rounds of ${h.durationS} s windows, one per store and route, stores in rotating order. ` +
         '**×** = req/s over cr10 + node-redis 5\'s in the same round; **busy** = server main-thread time per request; ' +
         '**server ELU** = how busy the server\'s event loop was (near 100% = the server is the bottleneck).',
     )
