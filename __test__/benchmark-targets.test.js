@@ -1,11 +1,12 @@
 'use strict'
-// The get-ceiling target's verdict (benchmark/targets.js) is what says "out of reach" in the
-// benchmark's results: it must judge against the floor a store keeping SPEC can reach (the
+// The targets' verdicts (benchmark/targets.js) are what say "out of reach" in the benchmark's
+// results. The get ceiling must be judged against the floor a store keeping SPEC can reach (the
 // parse-only floor with a Promise per get), beside Redis's share of the core when they share it,
-// and give no verdict when redis-benchmark's own runs disagree.
+// with no verdict when redis-benchmark's own runs disagree; HTTP against MemoryStore; bulk
+// operations by their slowest command too.
 
 const test = require('ava')
-const { ceilingTargets, bulkTargets } = require('../benchmark/targets')
+const { ceilingTargets, bulkTargets, httpTargets } = require('../benchmark/targets')
 
 const getCell = (store, placement, opsPerSec, cpuUsPerOp) => ({
   store,
@@ -99,4 +100,24 @@ test('the slowest command is shown with the median of its kind and the slowest S
 test('runs from before the median and SCAN were recorded show only the command', (t) => {
   const [[, text]] = bulkTargets(bulkResults({}))
   t.true(text.includes('slowest command 14.9 ms (`MGET (500 keys)`); longest stall'))
+})
+
+const httpResults = (rs, memory) => ({
+  http: {
+    cells: [
+      { route: '/read', store: 'rs', ratio: rs },
+      { route: '/read', store: 'memory', ratio: memory },
+      { route: '/write', store: 'rs', ratio: rs },
+    ],
+  },
+})
+
+test("HTTP is out of reach where MemoryStore (no Redis) is under 1.2x; met at 1.2x whatever MemoryStore did", (t) => {
+  const [read, write] = httpTargets(httpResults(0.98, 1.04))
+  t.deepEqual(read, ['HTTP /read req/s ≥ 1.2×', "0.98×; express-session's MemoryStore (no Redis at all) 1.04×", '**not met: out of reach here** (MemoryStore, with no Redis, is under 1.2×)'])
+  // No MemoryStore cell for /write: nothing shows it out of reach.
+  t.deepEqual(write, ['HTTP /write req/s ≥ 1.2×', '0.98×', '**not met**'])
+  t.is(httpTargets(httpResults(1.1, 1.25))[0][2], '**not met**')
+  t.is(httpTargets(httpResults(1.21, 1.04))[0][2], '**met**')
+  t.is(httpTargets(httpResults(1.197, 1.3))[0][1], "1.197×; express-session's MemoryStore (no Redis at all) 1.30×")
 })

@@ -39,12 +39,22 @@ function opsTargets(results) {
   ]
 }
 
+// express-session's MemoryStore does the JSON work every store must do (a parse per get, a
+// stringify per set; its touch even parses and stringifies once more, ~1% of a request here)
+// with no Redis and no socket. No store can pass the anchor by more than it does, so where it is
+// under 1.2x the target is out of reach in that run.
 function httpTargets(results) {
   return ['/read', '/write'].map((route) => {
     const rs = results.http.cells.find((c) => c.route === route && c.store === STORE)
     const memory = results.http.cells.find((c) => c.route === route && c.store === 'memory')
     const ceiling = memory ? `; express-session's MemoryStore (no Redis at all) ${x(memory.ratio)}` : ''
-    return [`HTTP ${route} req/s ≥ 1.2×`, `${xVs(rs && rs.ratio, 1.2)}${ceiling}`, met(rs && rs.ratio >= 1.2)]
+    const verdict =
+      rs && rs.ratio >= 1.2
+        ? met(true)
+        : memory && memory.ratio < 1.2
+          ? '**not met: out of reach here** (MemoryStore, with no Redis, is under 1.2×)'
+          : met(false)
+    return [`HTTP ${route} req/s ≥ 1.2×`, `${xVs(rs && rs.ratio, 1.2)}${ceiling}`, verdict]
   })
 }
 
@@ -165,7 +175,7 @@ function targetsMarkdown(results) {
   ].join('\n')
 }
 
-module.exports = { targetsMarkdown, ceilingTargets, bulkTargets }
+module.exports = { targetsMarkdown, ceilingTargets, bulkTargets, httpTargets }
 
 if (require.main === module) {
   const fs = require('node:fs')
