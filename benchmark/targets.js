@@ -39,22 +39,41 @@ function opsTargets(results) {
   ]
 }
 
-// express-session's MemoryStore does the JSON work every store must do (a parse per get, a
-// stringify per set; its touch even parses and stringifies once more, ~1% of a request here)
-// with no Redis and no socket. No store can pass the anchor by more than it does, so where it is
-// under 1.2x the target is out of reach in that run.
+// What express-session asks of the store per request on each route.
+const ROUTE_OPS = { '/read': ['get', 'touch'], '/write': ['get', 'set'] }
+
+/**
+ * An estimate of the most any store could gain over the anchor end to end: the server's
+ * main-thread time per request with the anchor, against that time less the anchor's own
+ * main-thread time for the route's operations (200 B, 16 in flight, Redis on Node's core as in
+ * the HTTP part): the speed-up of a store that cost the main thread nothing.
+ */
+function httpReach(results, anchorHttp, route) {
+  if (!anchorHttp || !(anchorHttp.busyUsPerReq > 0)) return null
+  const ops = ROUTE_OPS[route].map((op) =>
+    results.ops.cells.find((c) => c.store === anchorHttp.store && c.op === op && c.size === 200 && c.inflight === 16 && c.placement === 'same'),
+  )
+  if (ops.some((c) => !c || !(c.busyUsPerOp > 0))) return null
+  const storeUs = ops.reduce((sum, c) => sum + c.busyUsPerOp, 0)
+  const requestUs = anchorHttp.busyUsPerReq
+  return { storeUs, requestUs, most: storeUs < requestUs ? requestUs / (requestUs - storeUs) : Infinity, ops: ROUTE_OPS[route] }
+}
+
 function httpTargets(results) {
   return ['/read', '/write'].map((route) => {
     const rs = results.http.cells.find((c) => c.route === route && c.store === STORE)
     const memory = results.http.cells.find((c) => c.route === route && c.store === 'memory')
+    const anchorHttp = rs && results.http.cells.find((c) => c.route === route && c.store === rs.anchor)
+    const reach = httpReach(results, anchorHttp, route)
     const ceiling = memory ? `; express-session's MemoryStore (no Redis at all) ${x(memory.ratio)}` : ''
-    const verdict =
-      rs && rs.ratio >= 1.2
-        ? met(true)
-        : memory && memory.ratio < 1.2
-          ? '**not met: out of reach here** (MemoryStore, with no Redis, is under 1.2×)'
-          : met(false)
-    return [`HTTP ${route} req/s ≥ 1.2×`, `${xVs(rs && rs.ratio, 1.2)}${ceiling}`, verdict]
+    const reachText = reach
+      ? `; the server spends ${Math.round(reach.requestUs)} µs of main-thread time per request with the anchor, whose ${reach.ops.join(' + ')} take ${reach.storeUs.toFixed(1)} µs of it ` +
+        `(200 B, 16 in flight, same core): a store costing nothing would get ${x(reach.most)}`
+      : ''
+    // The bound is shown, not used as a verdict: the measured ratios move by more than the whole
+    // of it between runs (a run measured 1.10x against a bound of 1.04x), and the anchor's cost
+    // per operation inside a request is only estimated by its 16-in-flight cell.
+    return [`HTTP ${route} req/s ≥ 1.2×`, `${xVs(rs && rs.ratio, 1.2)}${ceiling}${reachText}`, met(rs && rs.ratio >= 1.2)]
   })
 }
 
