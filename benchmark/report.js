@@ -8,6 +8,7 @@ const path = require('node:path')
 const { STORES, anchorFor, anchorCell } = require('./stores')
 const { median, maxOf, geomean } = require('./stats')
 const { chart } = require('./svg')
+const { ROUTE_OPS } = require('./http')
 
 /** Groups rows by `keyOf`, keeping insertion order. */
 function groupBy(rows, keyOf) {
@@ -313,7 +314,7 @@ function markdown(results) {
     out.push('')
     out.push(
       `express ${m.versions.express} + express-session ${m.versions['express-session']} (resave: false); ` +
-        `GET /read reads the session (get + touch), GET /write changes it (get + set); ${num(h.sessions)} sessions of 200 B, ` +
+        `GET /read reads the session (${ROUTE_OPS['/read'].join(' + ')}), GET /write changes it (${ROUTE_OPS['/write'].join(' + ')}); ${num(h.sessions)} sessions of 200 B, ` +
         `their signed cookies sent round-robin by autocannon ${m.versions.autocannon} from another process ` +
         `(${h.connections} connections). Every store's server runs through the whole part on core 0, with Redis; autocannon on core 1 warms each for ${h.warmS} s on both routes, then times ${h.rounds} rounds of ${h.durationS} s windows, one per store and route, stores in rotating order. ` +
         '**×** = req/s over cr10 + node-redis 5\'s in the same round; **busy** = server main-thread time per request; ' +

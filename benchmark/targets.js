@@ -6,6 +6,7 @@
 
 const { anchorCell } = require('./stores')
 const { geomean } = require('./stats')
+const { ROUTE_OPS } = require('./http')
 
 const STORE = 'rs'
 const BEST_JS = ['cr10-node-redis', 'cr10-ioredis', 'cr3']
@@ -39,9 +40,6 @@ function opsTargets(results) {
   ]
 }
 
-// What express-session asks of the store per request on each route.
-const ROUTE_OPS = { '/read': ['get', 'touch'], '/write': ['get', 'set'] }
-
 /**
  * An estimate of the most any store could gain over the anchor end to end: the server's
  * main-thread time per request with the anchor, against that time less the anchor's own
@@ -60,7 +58,7 @@ function httpReach(results, anchorHttp, route) {
 }
 
 function httpTargets(results) {
-  return ['/read', '/write'].map((route) => {
+  return Object.keys(ROUTE_OPS).map((route) => {
     const rs = results.http.cells.find((c) => c.route === route && c.store === STORE)
     const memory = results.http.cells.find((c) => c.route === route && c.store === 'memory')
     const anchorHttp = rs && results.http.cells.find((c) => c.route === route && c.store === rs.anchor)
