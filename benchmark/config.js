@@ -108,7 +108,7 @@ function parseArgs(argv = process.argv.slice(2), env = process.env) {
   for (const s of chosen) if (!STORE_NAMES.includes(s)) throw new Error(`--stores: unknown store ${s}`)
   config.stores = chosen.filter((s) => !STORES[s].httpOnly && !STORES[s].bulkOnly)
   config.bulkStores = flags.stores ? chosen.filter((s) => !STORES[s].httpOnly) : [...defaults, ...STORE_NAMES.filter((s) => STORES[s].bulkOnly && !STORES[s].onRequest)]
-  config.httpStores = flags.stores ? chosen.filter((s) => !STORES[s].bulkOnly) : [...defaults, ...STORE_NAMES.filter((s) => STORES[s].httpOnly)]
+  config.httpStores = flags.stores ? chosen.filter((s) => !STORES[s].bulkOnly) : [...defaults, ...STORE_NAMES.filter((s) => STORES[s].httpOnly && !STORES[s].onRequest)]
   const defaultOut = mode === 'smoke' ? path.join(os.tmpdir(), 'connect-redis-rs-bench-smoke') : path.join(__dirname, 'results')
   config.out = path.resolve(flags.out || defaultOut)
   config.command = rerunCommand(argv, env)

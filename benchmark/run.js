@@ -65,6 +65,8 @@ async function machine(redis) {
       rs: require('../package.json').version,
       'rs-bg': require('../package.json').version,
       memory: `express-session ${version('express-session')}`,
+      free: `express-session ${version('express-session')} Store`,
+      'free-next-turn': `express-session ${version('express-session')} Store`,
       'cr10-node-redis': `connect-redis ${version('connect-redis-10')}, redis ${version('redis-5')}`,
       'cr10-ioredis': `connect-redis ${version('connect-redis-10')}, ioredis ${version('ioredis')}`,
       cr3: `connect-redis ${version('connect-redis-3')}, redis ${version(nodeRedis3)}`,

@@ -16,9 +16,24 @@ const STORES = {
   'cr10-node-redis': { label: 'connect-redis 10 + node-redis 5', short: 'cr10 + node-redis 5', open: openCr10NodeRedis },
   'cr10-ioredis': { label: 'connect-redis 10 + ioredis 5', short: 'cr10 + ioredis', open: openCr10Ioredis },
   cr3: { label: 'connect-redis 3.4.2 + node_redis 2.8', short: 'cr3 + node_redis 2.8', open: openCr3 },
-  // HTTP runs only: express-session's own MemoryStore, no Redis at all, as the ceiling any store
-  // could reach in that app.
-  memory: { label: "express-session's MemoryStore (no Redis: the HTTP ceiling)", short: 'MemoryStore (ceiling)', open: openMemory, httpOnly: true },
+  // HTTP runs only: a store that does no work (free-store.js), answering at once or in the next
+  // turn: no store's cost can be lower, so their req/s against the anchor's is the most a store
+  // could gain end to end.
+  free: {
+    label: 'a store that does no work, answering at once (sessions kept in a Map and handed back: no JSON, no Redis; benchmark/free-store.js)',
+    short: 'no-work store, at once',
+    open: () => require('./free-store').openFreeStore(),
+    httpOnly: true,
+  },
+  'free-next-turn': {
+    label: "the same store that does no work, answering a turn's calls together in the next turn (setImmediate, as replies read together would be)",
+    short: 'no-work store, next turn',
+    open: () => require('./free-store').openFreeStore({ nextTurn: true }),
+    httpOnly: true,
+  },
+  // express-session's own MemoryStore: no Redis, but a JSON.parse per get and touch and a
+  // JSON.stringify per set and touch. Only when named in --stores.
+  memory: { label: "express-session's MemoryStore (no Redis)", short: 'MemoryStore', open: openMemory, httpOnly: true, onRequest: true },
   // Bulk runs (and the get floor beside the ceiling) only: all() and get() as JSON.parse of values
   // already in memory, the floor of all()'s stall and of get's rate.
   'parse-floor': {

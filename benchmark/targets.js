@@ -5,7 +5,7 @@
 // prints them (and rewrites latest.md from that JSON).
 
 const { anchorCell } = require('./stores')
-const { geomean } = require('./stats')
+const { geomean, median } = require('./stats')
 const { ROUTE_OPS } = require('./http')
 
 const STORE = 'rs'
@@ -40,38 +40,45 @@ function opsTargets(results) {
   ]
 }
 
-/**
- * An estimate of the most any store could gain over the anchor end to end: the server's
- * main-thread time per request with the anchor, against that time less the anchor's own
- * main-thread time for the route's operations (200 B, 16 in flight, Redis on Node's core as in
- * the HTTP part): the speed-up of a store that cost the main thread nothing.
- */
-function httpReach(results, anchorHttp, route) {
-  if (!anchorHttp || !(anchorHttp.busyUsPerReq > 0)) return null
-  const ops = ROUTE_OPS[route].map((op) =>
-    results.ops.cells.find((c) => c.store === anchorHttp.store && c.op === op && c.size === 200 && c.inflight === 16 && c.placement === 'same'),
-  )
-  if (ops.some((c) => !c || !(c.busyUsPerOp > 0))) return null
-  const storeUs = ops.reduce((sum, c) => sum + c.busyUsPerOp, 0)
-  const requestUs = anchorHttp.busyUsPerReq
-  return { storeUs, requestUs, most: storeUs < requestUs ? requestUs / (requestUs - storeUs) : Infinity, ops: ROUTE_OPS[route] }
+/** The median over the HTTP part's rounds of `store`'s req/s over `other`'s on `route`, and their range. */
+function pairedHttp(rows, route, store, other) {
+  const at = (s, round) => rows.find((r) => r.route === route && r.store === s && r.round === round)
+  const ratios = rows
+    .filter((r) => r.route === route && r.store === store)
+    .map((r) => at(other, r.round) && r.reqPerSec / at(other, r.round).reqPerSec)
+    .filter((v) => v > 0)
+  return ratios.length ? { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) } : null
 }
 
+// The stores that do no work (free-store.js): no store's cost can be lower.
+const NO_WORK = { free: 'answering at once', 'free-next-turn': 'in the next turn' }
+
 function httpTargets(results) {
+  const rows = results.http.rows || []
   return Object.keys(ROUTE_OPS).map((route) => {
-    const rs = results.http.cells.find((c) => c.route === route && c.store === STORE)
-    const memory = results.http.cells.find((c) => c.route === route && c.store === 'memory')
-    const anchorHttp = rs && results.http.cells.find((c) => c.route === route && c.store === rs.anchor)
-    const reach = httpReach(results, anchorHttp, route)
-    const ceiling = memory ? `; express-session's MemoryStore (no Redis at all) ${x(memory.ratio)}` : ''
-    const reachText = reach
-      ? `; the server spends ${Math.round(reach.requestUs)} µs of main-thread time per request with the anchor, whose ${reach.ops.join(' + ')} take ${reach.storeUs.toFixed(1)} µs of it ` +
-        `(200 B, 16 in flight, same core): a store costing nothing would get ${x(reach.most)}`
-      : ''
-    // The bound is shown, not used as a verdict: the measured ratios move by more than the whole
-    // of it between runs (a run measured 1.10x against a bound of 1.04x), and the anchor's cost
-    // per operation inside a request is only estimated by its 16-in-flight cell.
-    return [`HTTP ${route} req/s ≥ 1.2×`, `${xVs(rs && rs.ratio, 1.2)}${ceiling}${reachText}`, met(rs && rs.ratio >= 1.2)]
+    const cell = (store) => results.http.cells.find((c) => c.route === route && c.store === store)
+    const rs = cell(STORE)
+    const parts = [xVs(rs && rs.ratio, 1.2)]
+    const noWork = Object.keys(NO_WORK).map(cell).filter((c) => c && Number.isFinite(c.ratio))
+    const best = noWork.reduce((b, c) => (b && b.ratio >= c.ratio ? b : c), null)
+    if (best) {
+      const rounds = (c) => pairedHttp(rows, route, c.store, c.anchor)
+      const near = pairedHttp(rows, route, STORE, best.store)
+      parts.push(
+        `a store that does no work (no JSON, no Redis) ${noWork
+          .map((c) => `${NO_WORK[c.store]} ${xVs(c.ratio, 1.2)}${rounds(c) ? ` (rounds ${x(rounds(c).low)}–${x(rounds(c).high)})` : ''}`)
+          .join(', ')}` + `${near ? `; this store gets ${x(near.median)} of the better one's req/s` : ''}`,
+      )
+    }
+    const memory = cell('memory')
+    if (memory) parts.push(`express-session's MemoryStore (no Redis) ${x(memory.ratio)}`)
+    const verdict =
+      rs && rs.ratio >= 1.2
+        ? met(true)
+        : best && best.ratio < 1.2
+          ? '**not met: out of reach here** (a store that does no work is under 1.2×)'
+          : met(false)
+    return [`HTTP ${route} req/s ≥ 1.2×`, parts.join('; '), verdict]
   })
 }
 

@@ -6,7 +6,7 @@
 const { childMain } = require('./proc')
 const { STORES, STORE_NAMES: ALL_STORES, openStore } = require('./stores')
 
-// Every store that keeps its sessions in Redis (the MemoryStore ceiling has nothing to compare).
+// Every store that keeps its sessions in Redis (the HTTP-only stores keep nothing in Redis to compare).
 const STORE_NAMES = ALL_STORES.filter((name) => !STORES[name].httpOnly && !STORES[name].bulkOnly)
 const { makeSession } = require('./sessions')
 
