@@ -68,10 +68,12 @@ async function server(job, ask) {
   })
   // The parent runs its loads while this question is open, then answers it.
   await ask('serve', { port: listener.address().port })
+  // http-profile.js: a CPU profile of the main thread while the parent runs one more load.
+  const profile = job.profile ? await require('./cpu-profile').profileWhile(() => ask('profile')) : undefined
   await new Promise((resolve) => listener.close(resolve))
   listener.closeAllConnections && listener.closeAllConnections()
   await close()
-  return { missing, requests }
+  return { missing, requests, profile }
 }
 
 function serverStats(port) {
