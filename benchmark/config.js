@@ -130,4 +130,10 @@ function rerunCommand(argv, env) {
   return args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench'
 }
 
-module.exports = { parseArgs, MODES, OPS, BULK_OPS }
+/** The value after `name` on a small tool's command line (`--sessions 2000`), or `fallback`. */
+function flag(args, name, fallback) {
+  const at = args.indexOf(name)
+  return at === -1 ? fallback : args[at + 1]
+}
+
+module.exports = { parseArgs, flag, MODES, OPS, BULK_OPS }

@@ -8,17 +8,12 @@
 const path = require('node:path')
 const { BenchRedis } = require('./redis')
 const { runChild } = require('./proc')
-const { MODES } = require('./config')
+const { MODES, flag } = require('./config')
 const { STORES } = require('./stores')
 const { ROUTE_OPS } = require('./http')
 
 const HTTP = path.join(__dirname, 'http.js')
 const SHOWN = 24
-
-function flag(args, name, fallback) {
-  const at = args.indexOf(name)
-  return at === -1 ? fallback : args[at + 1]
-}
 
 async function profileStore(redis, store, { route, seconds }) {
   const { sessions: n, connections, warmS } = MODES.full.http

@@ -12,13 +12,9 @@ const path = require('node:path')
 const { BenchRedis } = require('./redis')
 const { runChild } = require('./proc')
 const { median } = require('./stats')
+const { flag } = require('./config')
 
 const PLACEMENTS = { pinned: 0, free: undefined }
-
-function flag(args, name, fallback) {
-  const at = args.indexOf(name)
-  return at === -1 ? fallback : args[at + 1]
-}
 
 async function main() {
   const args = process.argv.slice(2)

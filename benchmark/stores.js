@@ -18,18 +18,20 @@ const STORES = {
   cr3: { label: 'connect-redis 3.4.2 + node_redis 2.8', short: 'cr3 + node_redis 2.8', open: openCr3 },
   // HTTP runs only: a store that does no work (free-store.js), answering at once or in the next
   // turn: no store's cost can be lower, so their req/s against the anchor's is the most a store
-  // could gain end to end.
+  // could gain end to end (`noWork`, how it answers: targets.js judges the HTTP target by them).
   free: {
     label: 'a store that does no work, answering at once (sessions kept in a Map and handed back: no JSON, no Redis; benchmark/free-store.js)',
     short: 'no-work store, at once',
     open: () => require('./free-store').openFreeStore(),
     httpOnly: true,
+    noWork: 'answering at once',
   },
   'free-next-turn': {
     label: "the same store that does no work, answering a turn's calls together in the next turn (setImmediate, as replies read together would be)",
     short: 'no-work store, next turn',
     open: () => require('./free-store').openFreeStore({ nextTurn: true }),
     httpOnly: true,
+    noWork: 'in the next turn',
   },
   // express-session's own MemoryStore: no Redis, but a JSON.parse per get and touch and a
   // JSON.stringify per set and touch. Only when named in --stores.

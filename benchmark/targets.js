@@ -4,7 +4,7 @@
 //   node benchmark/targets.js [results/latest.json]
 // prints them (and rewrites latest.md from that JSON).
 
-const { anchorCell } = require('./stores')
+const { STORES, STORE_NAMES, anchorCell } = require('./stores')
 const { geomean, median } = require('./stats')
 const { ROUTE_OPS } = require('./http')
 
@@ -50,23 +50,21 @@ function pairedHttp(rows, route, store, other) {
   return ratios.length ? { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) } : null
 }
 
-// The stores that do no work (free-store.js): no store's cost can be lower.
-const NO_WORK = { free: 'answering at once', 'free-next-turn': 'in the next turn' }
-
 function httpTargets(results) {
   const rows = results.http.rows || []
   return Object.keys(ROUTE_OPS).map((route) => {
     const cell = (store) => results.http.cells.find((c) => c.route === route && c.store === store)
     const rs = cell(STORE)
     const parts = [xVs(rs && rs.ratio, 1.2)]
-    const noWork = Object.keys(NO_WORK).map(cell).filter((c) => c && Number.isFinite(c.ratio))
+    // The stores that do no work (free-store.js): no store's cost can be lower.
+    const noWork = STORE_NAMES.filter((s) => STORES[s].noWork).map(cell).filter((c) => c && Number.isFinite(c.ratio))
     const best = noWork.reduce((b, c) => (b && b.ratio >= c.ratio ? b : c), null)
     if (best) {
       const rounds = (c) => pairedHttp(rows, route, c.store, c.anchor)
       const near = pairedHttp(rows, route, STORE, best.store)
       parts.push(
         `a store that does no work (no JSON, no Redis) ${noWork
-          .map((c) => `${NO_WORK[c.store]} ${xVs(c.ratio, 1.2)}${rounds(c) ? ` (rounds ${x(rounds(c).low)}–${x(rounds(c).high)})` : ''}`)
+          .map((c) => `${STORES[c.store].noWork} ${xVs(c.ratio, 1.2)}${rounds(c) ? ` (rounds ${x(rounds(c).low)}–${x(rounds(c).high)})` : ''}`)
           .join(', ')}` + `${near ? `; this store gets ${x(near.median)} of the better one's req/s` : ''}`,
       )
     }
