@@ -14,6 +14,8 @@ const BEST_JS = ['cr10-node-redis', 'cr10-ioredis', 'cr3']
 const x = (v) => (v == null || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`)
 /** `v` against a target's `bound`: to three decimals where two would round it onto the bound (a 1.197× that misses 1.2× would read 1.20×). */
 const xVs = (v, bound) => (Number.isFinite(v) && v.toFixed(2) === bound.toFixed(2) ? `${v.toFixed(3)}×` : x(v))
+/** A share against a target's `bound`, as `xVs` does for ratios (0.327 next to a third is not 0.33). */
+const share = (v, bound) => (v.toFixed(2) === bound.toFixed(2) ? v.toFixed(3) : v.toFixed(2))
 const met = (ok) => (ok ? '**met**' : '**not met**')
 
 function opsTargets(results) {
@@ -80,9 +82,19 @@ function httpTargets(results) {
   })
 }
 
+/**
+ * all() and clear() at the run's largest size, one row per bound: the speed-up, the slowest Redis
+ * command and the longest event-loop stall. Two are out of reach by measurement: the speed-up when
+ * the fastest SCAN walk of the run (length(), which every all() and clear() must also make: one
+ * cursor, `scanCount` keys per round trip) alone takes over a third of the anchor's time; the stall
+ * when JSON.parse of the same sessions with no store at all (the floor) stalls over 20 ms.
+ */
 function bulkTargets(results) {
   const n = Math.max(...results.bulk.cells.map((c) => c.n))
   const at = (op, store) => results.bulk.cells.find((c) => c.n === n && c.op === op && c.store === store)
+  const sessions = `${n.toLocaleString('en')} sessions`
+  const walks = results.bulk.cells.filter((c) => c.n === n && c.op === 'length' && c.ms != null && !c.error)
+  const walk = walks.reduce((w, c) => (w && w.ms <= c.ms ? w : c), null)
   const rows = []
   for (const op of ['all', 'clear']) {
     const rs = at(op, STORE)
@@ -91,15 +103,21 @@ function bulkTargets(results) {
     const best = anchors.reduce((b, c) => (b && b.ms <= c.ms ? b : c), null)
     const failed = BEST_JS.map((s) => at(op, s)).filter((c) => c && c.error).map((c) => c.store)
     const speedup = best ? best.ms / rs.ms : null
-    const scan = at('length', STORE)
-    const floor = op === 'all' ? at('all', 'parse-floor') : null
+    const walkShare = walk && best ? walk.ms / best.ms : null
     rows.push([
-      `${op}() at ${n.toLocaleString('en')} sessions ≥ 3× faster, no command over 10 ms, no stall over 20 ms`,
+      `${op}() at ${sessions} ≥ 3× faster`,
       `${x(speedup)} the fastest JS store that completed (${best ? `${best.store} ${Math.round(best.ms)} ms` : 'none'}, this store ${Math.round(rs.ms)} ms` +
-        `${failed.length ? `; failed: ${failed.join(', ')}` : ''}); slowest command ${(rs.slowestUs / 1000).toFixed(1)} ms${slowestContext(rs)}; longest stall ${rs.stallMs.toFixed(1)} ms` +
-        `${scan && best ? `; the SCAN walk alone (length()) takes ${Math.round(scan.ms)} ms = ${(scan.ms / best.ms).toFixed(2)} of the anchor's time` : ''}` +
-        `${floor && floor.stallMs != null ? `; JSON.parse of the same sessions with no store at all (the floor) stalls ${floor.stallMs.toFixed(1)} ms` : ''}`,
-      met(speedup >= 3 && rs.slowestUs <= 10000 && rs.stallMs <= 20),
+        `${failed.length ? `; failed: ${failed.join(', ')}` : ''})` +
+        `${walkShare != null ? `; the SCAN walk alone (length(), fastest: ${walk.store}) takes ${Math.round(walk.ms)} ms = ${share(walkShare, 1 / 3)} of the anchor's time` : ''}`,
+      speedup >= 3 ? met(true) : walkShare > 1 / 3 ? '**not met: out of reach here** (the SCAN walk alone takes over a third of the anchor\'s time)' : met(false),
+    ])
+    rows.push([`${op}() at ${sessions}: no Redis command over 10 ms`, `slowest ${(rs.slowestUs / 1000).toFixed(1)} ms${slowestContext(rs)}`, met(rs.slowestUs <= 10000)])
+    const floor = op === 'all' ? at('all', 'parse-floor') : null
+    const floorStall = floor && floor.stallMs != null ? floor.stallMs : null
+    rows.push([
+      `${op}() at ${sessions}: no event-loop stall over 20 ms`,
+      `longest ${rs.stallMs.toFixed(1)} ms${floorStall != null ? `; JSON.parse of the same sessions with no store at all (the floor) stalls ${floorStall.toFixed(1)} ms` : ''}`,
+      rs.stallMs <= 20 ? met(true) : floorStall > 20 ? '**not met: out of reach here** (the floor stalls over 20 ms)' : met(false),
     ])
   }
   return rows
