@@ -12,10 +12,9 @@ const STORE = 'rs'
 const BEST_JS = ['cr10-node-redis', 'cr10-ioredis', 'cr3']
 
 const x = (v) => (v == null || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`)
-/** `v` against a target's `bound`: to three decimals where two would round it onto the bound (a 1.197× that misses 1.2× would read 1.20×). */
-const xVs = (v, bound) => (Number.isFinite(v) && v.toFixed(2) === bound.toFixed(2) ? `${v.toFixed(3)}×` : x(v))
-/** A share against a target's `bound`, as `xVs` does for ratios (0.327 next to a third is not 0.33). */
+/** `v` against a target's `bound`: to three decimals where two would round it onto the bound (a 1.197× that misses 1.2× would read 1.20×, a 0.327 share that misses a third 0.33). */
 const share = (v, bound) => (v.toFixed(2) === bound.toFixed(2) ? v.toFixed(3) : v.toFixed(2))
+const xVs = (v, bound) => (Number.isFinite(v) ? `${share(v, bound)}×` : x(v))
 const met = (ok) => (ok ? '**met**' : '**not met**')
 
 function opsTargets(results) {
