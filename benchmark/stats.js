@@ -31,4 +31,9 @@ function medianItem(items, key) {
   return sorted[(sorted.length - 1) >> 1]
 }
 
-module.exports = { median, medianItem, maxOf, percentiles, geomean }
+/** The item with the least `of(item)`, the first of equals; null for none. */
+function leastBy(items, of) {
+  return items.reduce((least, item) => (least !== null && of(least) <= of(item) ? least : item), null)
+}
+
+module.exports = { median, medianItem, maxOf, leastBy, percentiles, geomean }

@@ -5,7 +5,7 @@
 // prints them (and rewrites latest.md from that JSON).
 
 const { STORES, STORE_NAMES, anchorCell } = require('./stores')
-const { geomean, median } = require('./stats')
+const { geomean, median, leastBy } = require('./stats')
 const { ROUTE_OPS } = require('./http')
 
 const STORE = 'rs'
@@ -21,7 +21,7 @@ function opsTargets(results) {
   const cells = results.ops.cells.filter((c) => c.store === STORE && c.ratio != null)
   const anchorOf = (c) => anchorCell(results.ops.cells, c)
   const below = cells.filter((c) => c.ratio < 1)
-  const worst = cells.reduce((w, c) => (w && w.ratio <= c.ratio ? w : c), null)
+  const worst = leastBy(cells, (c) => c.ratio)
   const busy = cells.map((c) => c.busyUsPerOp / anchorOf(c).busyUsPerOp).filter(Number.isFinite)
   const busyAt = (inflight) =>
     geomean(cells.filter((c) => c.inflight === inflight).map((c) => c.busyUsPerOp / anchorOf(c).busyUsPerOp))
@@ -59,13 +59,16 @@ function httpTargets(results) {
     const parts = [xVs(rs && rs.ratio, 1.2)]
     // The stores that do no work (free-store.js): no store's cost can be lower.
     const noWork = STORE_NAMES.filter((s) => STORES[s].noWork).map(cell).filter((c) => c && Number.isFinite(c.ratio))
-    const best = noWork.reduce((b, c) => (b && b.ratio >= c.ratio ? b : c), null)
+    const best = leastBy(noWork, (c) => -c.ratio)
     if (best) {
       const rounds = (c) => pairedHttp(rows, route, c.store, c.anchor)
       const near = pairedHttp(rows, route, STORE, best.store)
       parts.push(
         `a store that does no work (no JSON, no Redis) ${noWork
-          .map((c) => `${STORES[c.store].noWork} ${xVs(c.ratio, 1.2)}${rounds(c) ? ` (rounds ${x(rounds(c).low)}–${x(rounds(c).high)})` : ''}`)
+          .map((c) => {
+            const r = rounds(c)
+            return `${STORES[c.store].noWork} ${xVs(c.ratio, 1.2)}${r ? ` (rounds ${x(r.low)}–${x(r.high)})` : ''}`
+          })
           .join(', ')}` + `${near ? `; this store gets ${x(near.median)} of the better one's req/s` : ''}`,
       )
     }
@@ -93,13 +96,13 @@ function bulkTargets(results) {
   const at = (op, store) => results.bulk.cells.find((c) => c.n === n && c.op === op && c.store === store)
   const sessions = `${n.toLocaleString('en')} sessions`
   const walks = results.bulk.cells.filter((c) => c.n === n && c.op === 'length' && c.ms != null && !c.error)
-  const walk = walks.reduce((w, c) => (w && w.ms <= c.ms ? w : c), null)
+  const walk = leastBy(walks, (c) => c.ms)
   const rows = []
   for (const op of ['all', 'clear']) {
     const rs = at(op, STORE)
     if (!rs || rs.ms == null) continue
     const anchors = BEST_JS.map((s) => at(op, s)).filter((c) => c && c.ms != null && !c.error && !c.unsupported)
-    const best = anchors.reduce((b, c) => (b && b.ms <= c.ms ? b : c), null)
+    const best = leastBy(anchors, (c) => c.ms)
     const failed = BEST_JS.map((s) => at(op, s)).filter((c) => c && c.error).map((c) => c.store)
     const speedup = best ? best.ms / rs.ms : null
     const walkShare = walk && best ? walk.ms / best.ms : null
