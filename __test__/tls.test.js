@@ -11,7 +11,7 @@
 // port, each an operation error with ERR_REDIS_CONNECTION, a 'disconnect' event and no crash.
 
 const test = require('ava')
-const { RedisNode, uniquePort, startCluster, tempDir } = require('../scripts/redis-cluster')
+const { RedisNode, freePort, startCluster, tempDir } = require('../scripts/redis-cluster')
 const { startSentinel } = require('../scripts/redis-sentinel')
 const { generateCerts } = require('../scripts/tls-certs')
 const { named: RedisStore } = require('./helpers/forms')
@@ -26,7 +26,7 @@ let sentinel
 const stores = []
 
 async function startTlsNode(tlsAuthClients) {
-  const port = await uniquePort()
+  const port = await freePort()
   const dir = tempDir('crr-tls-node-')
   // Also on 127.0.0.2, an address the server certificate does not name.
   const args = ['--bind', '127.0.0.1', '127.0.0.2']

@@ -44,18 +44,6 @@ function removeDir(dir) {
   liveDirs.delete(dir)
 }
 
-const reserved = new Set()
-/** A free port not handed out before by this process (nodes are started after all are picked). */
-async function uniquePort() {
-  for (;;) {
-    const port = await freePort()
-    if (!reserved.has(port)) {
-      reserved.add(port)
-      return port
-    }
-  }
-}
-
 // ---- CRC16 (XMODEM) key slot, as Redis computes it (hash tags included) ----
 
 const CRC16_TABLE = (() => {
@@ -433,8 +421,8 @@ async function startCluster(options = {}) {
   const nodes = []
   try {
     for (let i = 0; i < count; i++) {
-      const port = await uniquePort()
-      const busPort = await uniquePort()
+      const port = await freePort()
+      const busPort = await freePort()
       const nodeDir = path.join(dir, String(port))
       fs.mkdirSync(nodeDir)
       nodes.push(
@@ -495,7 +483,6 @@ module.exports = {
   tlsCliArgs,
   parseClusterNodes,
   parseInfo,
-  uniquePort,
   freePort,
   sleep,
   tempDir,

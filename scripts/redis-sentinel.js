@@ -23,7 +23,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { RedisNode, uniquePort, parseInfo, runCli, tlsCliArgs, sleep, tempDir, removeDir } = require('./redis-cluster')
+const { RedisNode, freePort, parseInfo, runCli, tlsCliArgs, sleep, tempDir, removeDir } = require('./redis-cluster')
 
 class SentinelNode extends RedisNode {
   constructor(opts) {
@@ -239,8 +239,8 @@ async function startSentinel(options = {}) {
       fs.mkdirSync(d)
       return d
     }
-    const primaryPort = await uniquePort()
-    const replicaPort = await uniquePort()
+    const primaryPort = await freePort()
+    const replicaPort = await freePort()
     const dataArgs = (port) => [
       // Announced to the sentinels through INFO replication (needed when only a TLS port is open).
       '--replica-announce-ip', '127.0.0.1',
@@ -266,7 +266,7 @@ async function startSentinel(options = {}) {
 
     const sentinelNodes = []
     for (let i = 0; i < 3; i++) {
-      const port = await uniquePort()
+      const port = await freePort()
       const d = mkdir(`sentinel-${port}`)
       const logFile = path.join(d, `sentinel-${port}.log`)
       sentinelNodes.push(

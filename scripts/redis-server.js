@@ -18,16 +18,75 @@ process.on('exit', () => {
   }
 })
 
-function freePort() {
-  return new Promise((resolve, reject) => {
+// Ports are claimed across every process that starts servers here at once (ava runs test files
+// side by side): a port that one process found free and closed again could otherwise be taken by
+// another's server before its own starts, and a PING answered by the wrong server. A claim is a
+// directory named after the port (mkdir is atomic) holding the claimer's pid; claims of a process
+// that has died are taken over. Ports come from below the kernel's ephemeral range, which the
+// local ends of outgoing connections are taken from.
+const CLAIMS = path.join(os.tmpdir(), 'connect-redis-rs-ports')
+const claimed = new Set()
+process.on('exit', () => {
+  for (const port of claimed) fs.rmSync(path.join(CLAIMS, String(port)), { recursive: true, force: true })
+})
+
+function portRange() {
+  let ephemeralLow = 32768
+  try {
+    ephemeralLow = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow
+  } catch {}
+  return ephemeralLow > 12000 ? [10000, ephemeralLow] : [1024, ephemeralLow]
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return err.code === 'EPERM'
+  }
+}
+
+/** Claims `port` for this process; false if a live process holds it. */
+function claim(port) {
+  const dir = path.join(CLAIMS, String(port))
+  for (;;) {
+    try {
+      fs.mkdirSync(dir)
+      fs.writeFileSync(path.join(dir, 'pid'), String(process.pid))
+      claimed.add(port)
+      return true
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err
+    }
+    let holder = NaN
+    try {
+      holder = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'))
+    } catch {}
+    // No pid yet: its claimer is between mkdir and write, alive.
+    if (!Number.isInteger(holder) || holder === 0 || isAlive(holder)) return false
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
     const srv = net.createServer()
     srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
   })
+}
+
+/** A port nothing listens on, claimed for this process until it exits. */
+async function freePort() {
+  fs.mkdirSync(CLAIMS, { recursive: true })
+  const [low, high] = portRange()
+  for (;;) {
+    const port = low + Math.floor(Math.random() * (high - low))
+    if (!claim(port)) continue
+    if (await canListen(port)) return port
+  }
 }
 
 function sleep(ms) {
@@ -131,7 +190,7 @@ class RedisServer {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       try {
-        if ((await this.cli('PING')) === 'PONG') return
+        if ((await this.cli('PING')) === 'PONG') return this.checkOwnPort()
       } catch (err) {
         if (Date.now() > deadline) throw err
       }
@@ -143,6 +202,16 @@ class RedisServer {
         throw new Error(`redis-server on port ${this.port} exited; see ${this.logFile}:\n${log}`)
       }
       await sleep(25)
+    }
+  }
+
+  /** The server that answers on this port must be the one started here. */
+  async checkOwnPort() {
+    const info = await this.cli('INFO', 'server')
+    const pid = Number((/process_id:(\d+)/.exec(info) || [])[1])
+    if (!this.proc || pid !== this.proc.pid) {
+      const mine = this.proc ? `pid ${this.proc.pid}` : 'it has exited'
+      throw new Error(`port ${this.port} is answered by another redis-server (pid ${pid}), not the one started here (${mine}); see ${this.logFile}`)
     }
   }
 
@@ -189,4 +258,4 @@ async function startRedis(options = {}) {
   return server.start()
 }
 
-module.exports = { startRedis, RedisServer, freePort, redisCli, sleep }
+module.exports = { startRedis, RedisServer, freePort, claimPort: claim, redisCli, sleep }
